@@ -1,0 +1,120 @@
+# Copyright the tbot-telemetry authors, Apache-2.0.
+#
+# Strict-mode Makefile in the style of connectrpc/connect-go's.
+# See https://tech.davis-hansson.com/p/make/
+SHELL := bash
+.DELETE_ON_ERROR:
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --warn-undefined-variables
+MAKEFLAGS += --no-builtin-rules
+MAKEFLAGS += --no-print-directory
+
+GO ?= go
+# Codegen/lint tools are pinned with `tool` directives in tools/go.mod and run
+# through `go tool`, which downloads them from the Go module proxy on first
+# use and caches the built binaries, so nothing but Go is needed.
+# GOWORK=off: -modfile cannot be combined with workspace mode. The plugins that
+# buf starts (see buf.gen.yaml) inherit this environment.
+TOOLS_MODFILE := tools/go.mod
+GOTOOL := GOWORK=off $(GO) tool -modfile=$(TOOLS_MODFILE)
+BUF := $(GOTOOL) buf
+STATICCHECK := $(GOTOOL) staticcheck
+
+BIN_DIR := bin
+BINARY := $(BIN_DIR)/tbot-telemetry
+# Stamped into the binary (package-level vars in cmd/tbot-telemetry).
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# Extra flags for `go test`, e.g. make test GO_TEST_FLAGS='-run TestFoo -v'.
+GO_TEST_FLAGS ?=
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 30s
+
+# Directories whose contents `make generate` owns (checked by checkgenerate).
+GENERATED_PATHS := gen proto
+
+.PHONY: help
+help: ## Describe useful make targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## .*$$' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*?## "}; {printf "%-16s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build bin/tbot-telemetry (static, stripped, version-stamped)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) ./cmd/tbot-telemetry
+
+.PHONY: tools
+tools: ## Download and build the pinned tools into the Go cache
+	$(BUF) --version
+	$(GOTOOL) protoc-gen-go --version
+	$(GOTOOL) protoc-gen-connect-go --version
+	$(STATICCHECK) -version
+
+.PHONY: generate
+generate: ## Format the protos and regenerate gen/ with buf
+	$(BUF) format -w
+	$(BUF) generate
+
+.PHONY: checkgenerate
+checkgenerate: generate ## Fail if `make generate` changes gen/ or proto/
+	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		echo "checkgenerate: not a git work tree, cannot compare generated files" >&2; \
+		exit 1; \
+	fi
+	@# Compare against the index (== HEAD on a fresh clone) and look for new
+	@# untracked files, e.g. a generated file that was never added.
+	@if ! git diff --quiet -- $(GENERATED_PATHS) \
+		|| [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED_PATHS))" ]; then \
+		echo "checkgenerate: generated code is out of date; run 'make generate' and commit the result:" >&2; \
+		git status --short -- $(GENERATED_PATHS) >&2; \
+		git --no-pager diff --stat -- $(GENERATED_PATHS) >&2; \
+		exit 1; \
+	fi
+	@echo "checkgenerate: gen/ and proto/ are up to date"
+
+.PHONY: test
+test: checkgenerate ## Check generated code, then go vet and go test -race
+	$(GO) vet ./...
+	$(GO) test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-short
+test-short: ## go test without checkgenerate/vet/race, for quick iteration
+	$(GO) test -count=1 $(GO_TEST_FLAGS) ./...
+
+.PHONY: lint
+lint: ## gofmt, go vet, staticcheck, buf lint and buf format checks
+	@unformatted="$$(find . -name '*.go' -not -path './.git/*' -not -path './.tmp/*' \
+		-not -path './bin/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt: these files need formatting (run gofmt -w):" >&2; \
+		echo "$$unformatted" >&2; \
+		exit 1; \
+	fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(BUF) lint
+	$(BUF) format -d --exit-code
+
+.PHONY: bench
+bench: ## Run all benchmarks (no tests)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: fuzz
+fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s)
+	@pkgs="$$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...)"; \
+	found=0; \
+	for pkg in $$pkgs; do \
+		list="$$($(GO) test -list '^Fuzz' "$$pkg")"; \
+		for target in $$(grep -E '^Fuzz' <<<"$$list" || true); do \
+			found=1; \
+			echo "==> $$pkg $$target (fuzztime $(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$${target}\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done; \
+	if [ "$$found" = 0 ]; then echo "fuzz: no fuzz targets found"; fi
+
+.PHONY: clean
+clean: ## Remove build outputs (bin/, .tmp/)
+	rm -rf $(BIN_DIR) .tmp

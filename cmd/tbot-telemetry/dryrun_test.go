@@ -1,0 +1,290 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/event"
+)
+
+// counts is the expected run mode, join type and destination counts
+// (other, database, kubernetes, application) of one event.
+type counts struct {
+	runMode, joinType   string
+	other, db, k8s, app int32
+}
+
+func (c counts) properties(version string) event.Properties {
+	return event.Properties{
+		RunMode: c.runMode, Version: version, JoinType: c.joinType,
+		DestinationsOther: c.other, DestinationsDatabase: c.db, DestinationsKubernetes: c.k8s, DestinationsApplication: c.app,
+	}
+}
+
+func dryRunEvent(t *testing.T, sys *testSystem, tbotArgs ...string) (event.PostHog, int) {
+	t.Helper()
+	code := sys.run(t, append([]string{"report", "--dry-run", "--tbot-version", "v17.4.2", "--"}, tbotArgs...)...)
+	var ev event.PostHog
+	if sys.out.Len() > 0 {
+		if strings.Count(sys.out.String(), "\n") != 1 {
+			t.Fatalf("want exactly one line on stdout, got %q", sys.out.String())
+		}
+		if err := json.Unmarshal(sys.out.Bytes(), &ev); err != nil {
+			t.Fatalf("stdout is not one JSON event: %v\n%s", err, sys.out.String())
+		}
+	}
+	return ev, code
+}
+
+// Golden events: every scenario in testdata, and the command lines of the
+// contract and tbot.md, give the event they imply.
+func TestDryRunGolden(t *testing.T) {
+	td := func(name string) string { return repoFile("testdata", name) }
+	b64 := base64.StdEncoding.EncodeToString
+	tests := []struct {
+		name string
+		args []string
+		env  config.Env
+		want counts
+	}{
+		{"v1 identity", []string{"start", "-c", td("v1/identity-directory.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v1 app", []string{"start", "-c", td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
+		{"v1 database", []string{"start", "-c", td("v1/database.yaml")}, nil, counts{"daemon", "iam", 0, 1, 0, 0}},
+		{"v1 kubernetes", []string{"start", "-c", td("v1/kubernetes.yaml")}, nil, counts{"daemon", "kubernetes", 0, 0, 1, 0}},
+		{"v1 memory, no join method", []string{"start", "-c", td("v1/memory.yaml")}, nil, counts{"daemon", "token", 2, 0, 0, 0}},
+		{"v1 teleport-actions", []string{"start", "-c", td("v1/teleport-actions-oneshot.yaml")}, nil, counts{"one-shot", "github", 1, 0, 1, 1}},
+		{"v2 outputs (auth action)", []string{"start", "-c", td("v2/outputs-actions-auth.yaml")}, nil, counts{"one-shot", "github", 1, 0, 1, 0}},
+		{"v2 services (tunnel actions)", []string{"start", "-c", td("v2/services-actions-tunnel.yaml"), "--debug", "--diag-addr", "127.0.0.1:9999"}, nil,
+			counts{"daemon", "github", 0, 1, 0, 1}},
+		{"v2 outputs and services", []string{"start", "-c", td("v2/outputs-and-services.yaml")}, nil, counts{"daemon", "gitlab", 1, 1, 1, 1}},
+		{"v2 join_uri", []string{"start", "-c", td("v2/join-uri.yaml")}, nil, counts{"daemon", "bound_keypair", 1, 0, 0, 0}},
+		{"v2 unknown keys", []string{"start", "-c", td("v2/unknown-keys.yaml")}, nil, counts{"daemon", "bound_keypair", 1, 0, 0, 0}},
+		{"v2 unknown type", []string{"start", "-c", td("v2/service-unknown-type.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v2 kubernetes/v2", []string{"start", "-c", td("v2/service-kubernetes-v2.yaml")}, nil, counts{"daemon", "token", 0, 0, 1, 0}},
+		{"v2 argo-cd", []string{"start", "-c", td("v2/service-kubernetes-argo-cd.yaml")}, nil, counts{"daemon", "token", 0, 0, 1, 0}},
+		{"v2 app proxy", []string{"start", "-c", td("v2/service-application-proxy.yaml")}, nil, counts{"daemon", "token", 0, 0, 0, 1}},
+		{"v2 db tunnel", []string{"start", "-c", td("v2/service-database-tunnel.yaml")}, nil, counts{"daemon", "token", 0, 1, 0, 0}},
+		{"contract: -c with --oneshot", []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
+		{"contract: identity mode, flags only", []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
+		{"contract: -d before start", []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
+		{"--no-oneshot over the file", []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"flags over file: mode appends", []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,
+			counts{"daemon", "gitlab", 1, 1, 2, 1}},
+		{"flags over file: token replaces onboarding", []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--token", "abc"}, nil,
+			counts{"daemon", "token", 1, 1, 1, 1}},
+		{"TELEPORT_BOT_TOKEN replaces onboarding", []string{"start", "-c", td("v1/app.yaml")}, config.Env{"TELEPORT_BOT_TOKEN": "abc"},
+			counts{"daemon", "token", 0, 0, 0, 1}},
+		{"destination-dir keeps outputs", []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--destination-dir", "/opt/out"}, nil,
+			counts{"daemon", "gitlab", 1, 1, 0, 1}},
+		{"TBOT_CONFIG_PATH", []string{"start"}, config.Env{"TBOT_CONFIG_PATH": td("v1/database.yaml")}, counts{"daemon", "iam", 0, 1, 0, 0}},
+		{"TBOT_CONFIG", []string{"start", "--oneshot"}, config.Env{"TBOT_CONFIG": b64([]byte("version: v2\nservices: [{type: application-tunnel}]\n"))},
+			counts{"one-shot", "token", 0, 0, 0, 1}},
+		{"join uri flag", []string{"start", "db-tunnel", "--listen", "tcp://127.0.0.1:5432", "--join-uri", "tbot+proxy+generic-oidc://bot@example.com:443"}, nil,
+			counts{"daemon", "generic_oidc", 0, 1, 0, 0}},
+		{"unknown flags and mode", []string{"start", "future-mode", "--future-flag", "x", "--oneshot"}, nil, counts{"one-shot", "token", 1, 0, 0, 0}},
+		{"noop", []string{"start", "noop", "--join-method", "tpm"}, nil, counts{"daemon", "tpm", 0, 0, 0, 0}},
+		{"workload identity api", []string{"start", "workload-identity-api", "--listen", "unix:///x", "--name-selector", "n"}, nil,
+			counts{"daemon", "token", 1, 0, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := newTestSystem(t, tt.env)
+			ev, code := dryRunEvent(t, sys, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, sys.err)
+			}
+			want := event.PostHog{Event: "tbot.start", DistinctID: testID.String(), Timestamp: "2026-11-26T06:00:00.123Z",
+				Properties: tt.want.properties("17.4.2")}
+			if ev != want {
+				t.Errorf("got  %+v\nwant %+v\nstderr:\n%s", ev, want, sys.err)
+			}
+		})
+	}
+}
+
+func TestDryRunHelper(t *testing.T) {
+	sys := newTestSystem(t, config.Env{"_TBOT_TELEMETRY_HELPER": "gha:teleport-actions/auth", "_TBOT_TELEMETRY_HELPER_VERSION": "2.1.2"})
+	ev, _ := dryRunEvent(t, sys, "start", "-c", repoFile("testdata", "v2", "outputs-actions-auth.yaml"))
+	if ev.Properties.Helper != "gha:teleport-actions/auth" || ev.Properties.HelperVersion != "2.1.2" {
+		t.Errorf("helper %q %q", ev.Properties.Helper, ev.Properties.HelperVersion)
+	}
+}
+
+// What tbot refuses prints no event and one warning, and exits 0 (1 with
+// --strict), so that it never stops tbot from starting.
+func TestDryRunRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  config.Env
+		want string
+	}{
+		{"unknown version", []string{"start", "-c", repoFile("testdata", "bad", "unknown-version.yaml")}, nil, "unrecognized config version"},
+		{"missing file", []string{"start", "-c", "/nonexistent/tbot.yaml"}, nil, "config file does not exist"},
+		{"flag without value", []string{"start", "--join-method"}, nil, "flag --join-method is missing its value"},
+		{"-c with TBOT_CONFIG", []string{"start", "-c", "x"}, config.Env{"TBOT_CONFIG": "eA=="}, "cannot specify both config and config-string"},
+		{"bad base64", []string{"start"}, config.Env{"TBOT_CONFIG": "!!"}, "not valid base64"},
+		{"bad join method", []string{"start", "--join-method", "Not A Method"}, nil, "unrecognized join method"},
+	}
+	for _, tt := range tests {
+		for _, strict := range []bool{false, true} {
+			sys := newTestSystem(t, tt.env)
+			args := []string{"report", "--dry-run", "--tbot-version", "17.4.2"}
+			if strict {
+				args = append(args, "--strict")
+			}
+			code := sys.run(t, append(append(args, "--"), tt.args...)...)
+			wantCode := 0
+			if strict {
+				wantCode = 1
+			}
+			if code != wantCode {
+				t.Errorf("%s (strict %v): exit %d, want %d", tt.name, strict, code, wantCode)
+			}
+			if sys.out.Len() != 0 {
+				t.Errorf("%s: printed an event: %s", tt.name, sys.out)
+			}
+			warnings := strings.Count(sys.err.String(), "level=WARN")
+			if warnings != 1 || !strings.Contains(sys.err.String(), tt.want) {
+				t.Errorf("%s: want one warning containing %q, got:\n%s", tt.name, tt.want, sys.err)
+			}
+		}
+	}
+}
+
+func TestNonStartSendsNothing(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"configure", "identity"}, {"init", "--destination-dir", "x"}, {"start", "--help"}} {
+		sys := newTestSystem(t, nil)
+		code := sys.run(t, append([]string{"report", "--dry-run", "--debug", "--"}, args...)...)
+		if code != 0 || sys.out.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q", args, code, sys.out)
+		}
+		if !strings.Contains(sys.err.String(), "Not a tbot start") {
+			t.Errorf("%q: no debug line saying so:\n%s", args, sys.err)
+		}
+	}
+}
+
+// Logging follows tbot's own flags unless told otherwise, and says at info
+// level whether telemetry is enabled, in tbot's words.
+func TestLogging(t *testing.T) {
+	sys := newTestSystem(t, config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1"})
+	dryRunEvent(t, sys, "start", "--log-format", "json", "-d", "--future-flag")
+	var first map[string]any
+	line, _, _ := strings.Cut(sys.err.String(), "\n")
+	if err := json.Unmarshal([]byte(line), &first); err != nil {
+		t.Fatalf("want JSON logs (tbot's --log-format json), got %q", line)
+	}
+	if first["msg"] != "Anonymous telemetry is enabled. Find out more about anonymous telemetry at https://goteleport.com/docs/reference/machine-workload-identity/machine-id/telemetry/" {
+		t.Errorf("first line %v", first)
+	}
+	if !strings.Contains(sys.err.String(), `"level":"DEBUG"`) || !strings.Contains(sys.err.String(), "--future-flag") {
+		t.Errorf("want debug lines (tbot's -d) naming the passed-over flag:\n%s", sys.err)
+	}
+
+	sys = newTestSystem(t, nil)
+	dryRunEvent(t, sys, "start")
+	if !strings.HasPrefix(sys.err.String(), "time=") || !strings.Contains(sys.err.String(), "Anonymous telemetry is not enabled.") ||
+		strings.Contains(sys.err.String(), "DEBUG") {
+		t.Errorf("want text logs at info level by default: %s", sys.err)
+	}
+	sys = newTestSystem(t, nil)
+	sys.run(t, "report", "--dry-run", "--log-format", "text", "--", "start", "--log-format", "json")
+	if !strings.HasPrefix(sys.err.String(), "time=") {
+		t.Errorf("--log-format text must win over tbot's json: %s", sys.err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string // in stdout
+		err  string // in stderr
+	}{
+		{[]string{"report", "--timeout", "soon", "--", "start"}, 2, "", "error:"},
+		{[]string{"report", "--log-format", "xml", "--", "start"}, 2, "", "error:"},
+		{[]string{"report", "--dryrun", "start"}, 2, "", "unknown flag --dryrun"},
+		{[]string{"bogus"}, 2, "", "error:"},
+		{[]string{"--help"}, 0, "report", ""},
+		{[]string{"report", "--help"}, 0, "--tbot-version", ""},
+		{[]string{"version"}, 0, "tbot-telemetry dev (commit unknown)", ""},
+	}
+	for _, tt := range tests {
+		sys := newTestSystem(t, nil)
+		code := sys.run(t, tt.args...)
+		if code != tt.code || !strings.Contains(sys.out.String(), tt.out) || !strings.Contains(sys.err.String(), tt.err) {
+			t.Errorf("%q: exit %d (want %d)\nstdout: %s\nstderr: %s", tt.args, code, tt.code, sys.out, sys.err)
+		}
+	}
+}
+
+// kingpin writes completions to the process's stdout, so they are checked on
+// the built binary.
+func TestBinaryCompletion(t *testing.T) {
+	bin := buildBinary(t)
+	for args, want := range map[string]string{"--completion-bash re": "report", "--completion-script-bash": "complete -F"} {
+		out, err := exec.Command(bin, strings.Fields(args)...).Output()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %v, output %q", args, err, out)
+		}
+	}
+}
+
+// tbot's version is asked of tbot, in both output forms, Enterprise too.
+func TestVersionProbe(t *testing.T) {
+	dir := t.TempDir()
+	for name, output := range map[string]string{
+		"oss":        "Teleport v17.4.2 git:v17.4.2-0-gabc1234 go1.23.5",
+		"enterprise": "Teleport Enterprise v16.1.0 git:v16.1.0-0-gdef go1.22.3",
+		"old":        "Teleport v12.1.5 git:api/v12.1.5-0-g1234567",
+		"garbage":    "command not found: version",
+	} {
+		script := filepath.Join(dir, name)
+		if err := os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = version ] && echo '"+output+"'\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{"oss": "17.4.2", "enterprise": "16.1.0", "old": "12.1.5", "garbage": "", "absent": ""} {
+		sys := newTestSystem(t, config.Env{"PATH": dir})
+		sys.run(t, "report", "--dry-run", "--tbot-path", name, "--", "start")
+		var ev event.PostHog
+		if err := json.Unmarshal(sys.out.Bytes(), &ev); err != nil {
+			t.Fatalf("%s: %v: %s", name, err, sys.out)
+		}
+		if ev.Properties.Version != want {
+			t.Errorf("%s: version %q, want %q", name, ev.Properties.Version, want)
+		}
+	}
+}
+
+// The built binary, run as a user would from the README.
+func TestBinaryDryRun(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "report", "--dry-run", "--tbot-version", "17.4.2", "--",
+		"start", "-c", repoFile("testdata", "v1", "teleport-actions-oneshot.yaml"))
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var ev event.PostHog
+	if err := json.Unmarshal(out, &ev); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := counts{"one-shot", "github", 1, 0, 1, 1}.properties("17.4.2")
+	if ev.Properties != want || ev.Event != "tbot.start" || len(ev.DistinctID) != 36 {
+		t.Errorf("got %+v", ev)
+	}
+	if !strings.Contains(stderr.String(), "Anonymous telemetry is not enabled.") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+}

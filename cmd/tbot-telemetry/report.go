@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/event"
+	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
+	"github.com/tbot-telemetry/tbot-telemetry/report"
+)
+
+// runReport is `report`: derive the event for tbot's arguments and send it
+// (or print it), always exiting 0 unless --strict.
+func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath string, tbotArgs []string) error {
+	log := flags.logger(sys, tbotArgs)
+	decision := report.Decide(sys.env)
+	if !flags.dryRun && !decision.Enabled {
+		log.Info(decision.LogMessage(), "reason", decision.Reason)
+		return nil
+	}
+	log.Info(decision.LogMessage())
+
+	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
+	defer cancel()
+	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, func(ctx context.Context) (string, error) {
+		return report.ProbeVersion(ctx, tbotPath, sys.env)
+	})
+	if req == nil {
+		return flags.failure(err)
+	}
+	if flags.dryRun {
+		line, err := event.MarshalLine(req, sys.now())
+		if err != nil {
+			return flags.failure(err)
+		}
+		_, err = sys.stdout.Write(line)
+		return err
+	}
+	if err := report.Send(ctx, report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Logger: log}, req); err != nil {
+		log.Warn("Failed to send anonymous telemetry.", "error", err)
+		return flags.failure(err)
+	}
+	return nil
+}
+
+// buildEvent derives the event for tbot's arguments. It returns a nil event
+// with a nil error when there is nothing to send (not a start), and a nil
+// event with the error, already logged, when it could not be built.
+func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, tbotArgs []string,
+	probe func(context.Context) (string, error)) (*prehogv1alpha.SubmitTbotEventRequest, error) {
+	inv, err := config.ParseArgs(tbotArgs, sys.env)
+	if errors.Is(err, config.ErrNotStart) {
+		log.Debug("Not a tbot start; no anonymous telemetry to send.")
+		return nil, nil
+	}
+	if err != nil {
+		log.Warn("Not sending anonymous telemetry.", "reason", err.Error())
+		return nil, err
+	}
+	for _, s := range inv.Skipped {
+		log.Debug("Passed over a tbot argument this program does not know.", "argument", s)
+	}
+	view, err := inv.Load()
+	if err != nil {
+		log.Warn("Not sending anonymous telemetry.", "reason", err.Error())
+		return nil, err
+	}
+	version := flags.tbotVersion
+	if version == "" {
+		if version, err = probe(ctx); err != nil {
+			log.Debug("Could not ask tbot for its version; reporting none.", "reason", err.Error())
+		}
+	}
+	req, err := event.Derive(view, sys.env, version, event.Sources{Now: sys.now, NewID: sys.newID})
+	if err != nil {
+		log.Warn("Not sending anonymous telemetry.", "reason", err.Error())
+		return nil, err
+	}
+	return req, nil
+}
+
+// logger logs as tbot's own arguments say, unless this program's flags say
+// otherwise.
+func (f *eventFlags) logger(sys *system, tbotArgs []string) *slog.Logger {
+	hints := config.ReadLogHints(tbotArgs, sys.env)
+	format := f.logFormat
+	if format == "" {
+		format = hints.LogFormat
+	}
+	return newLogger(sys.stderr, format, f.debug || hints.Debug)
+}
+
+// failure is the exit status of an event that was not built or sent: none,
+// unless --strict.
+func (f *eventFlags) failure(err error) error {
+	if f.strict && err != nil {
+		return exitFailure
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/xhit/go-str2duration/v2"
+)
+
+// Env is the process environment as tbot would see it.
+type Env map[string]string
+
+// EnvFromList builds an Env from "KEY=value" entries, as os.Environ returns
+// them; a later entry wins, as it does for getenv.
+func EnvFromList(list []string) Env {
+	env := make(Env, len(list))
+	for _, kv := range list {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// lookup returns a variable's value, an empty one counting as unset, as it
+// does for the kingpin flags tbot binds to variables.
+func (e Env) lookup(key string) (string, bool) {
+	v := e[key]
+	return v, v != ""
+}
+
+// ErrNotStart is returned for any tbot command other than `start`: tbot sends
+// no event for those, and neither do we.
+var ErrNotStart = errors.New("not a start")
+
+// Invocation is what tbot's command line and environment say, reduced to what
+// the event needs. Secrets given on the command line are recorded only as
+// present or absent.
+type Invocation struct {
+	// Mode is the canonical `start` mode ("legacy" for plain `start`).
+	Mode string
+	// ServiceType is the type of the service the mode adds; empty for none.
+	ServiceType string
+	// ConfigPath and ConfigString locate the configuration file; at most one
+	// is set. ConfigString is tbot's base64 form.
+	ConfigPath   string
+	ConfigString string
+
+	OneshotSet     bool // --oneshot or --no-oneshot was given
+	Oneshot        bool
+	JoinMethod     string
+	TokenSet       bool
+	CAPinsSet      bool
+	JoinURI        joinURI // only the parts that are not secret
+	AddressSet     bool    // --auth-server or --proxy-server, or their variables
+	DestinationDir bool    // legacy --destination-dir given
+
+	// Skipped names the flags and modes that this program did not know and
+	// passed over, for a debug line.
+	Skipped []string
+}
+
+// LogHints is what tbot's own arguments say about logging: this program
+// logs as tbot would unless told otherwise.
+type LogHints struct {
+	Debug     bool
+	LogFormat string // "text", "json" or empty when not given
+}
+
+// ReadLogHints scans tbot's arguments (and TBOT_DEBUG) for -d/--debug and
+// --log-format without parsing them fully, so that logging can be set up
+// before anything else, and even when the arguments are refused.
+func ReadLogHints(args []string, env Env) LogHints {
+	var h LogHints
+	if v, ok := env.lookup(EnvDebug); ok {
+		h.Debug, _ = strconv.ParseBool(v)
+	}
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--":
+			return h
+		case a == "-d" || a == "--debug":
+			h.Debug = true
+		case a == "--no-debug":
+			h.Debug = false
+		case a == "--log-format" && i+1 < len(args):
+			h.LogFormat = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--log-format="):
+			h.LogFormat = strings.TrimPrefix(a, "--log-format=")
+		}
+	}
+	if h.LogFormat != "text" && h.LogFormat != "json" {
+		h.LogFormat = ""
+	}
+	return h
+}
+
+// disableFileExpansion turns off kingpin's @file argument expansion, which
+// is a package variable in kingpin: an argument starting with @ must never
+// make this program read a file that tbot's user did not name as config.
+var disableFileExpansion = sync.OnceFunc(func() { kingpin.EnableFileExpansion = false })
+
+// ParseArgs parses tbot's arguments (as they would follow `tbot` on its
+// command line) with the environment, the way the newest tbot does. It
+// returns ErrNotStart for commands other than start, and an error that names
+// the problem without quoting any value when tbot would refuse the arguments.
+func ParseArgs(args []string, env Env) (*Invocation, error) {
+	disableFileExpansion()
+	modes := startModes()
+	filtered, mode, skipped, err := filterArgs(args, modes)
+	if err != nil {
+		return nil, err
+	}
+
+	app := kingpin.New("tbot", "").Terminate(nil).UsageWriter(io.Discard).ErrorWriter(io.Discard)
+	values := newFlagValues()
+	values.register(app, globalFlags, "")
+	start := app.Command("start", "")
+	for _, m := range modes {
+		cmd := start.Command(m.name, "")
+		for _, a := range m.aliases {
+			cmd = cmd.Alias(a)
+		}
+		if m.name == modeLegacy {
+			cmd = cmd.Default()
+		}
+		if m.hidden {
+			cmd = cmd.Hidden()
+		}
+		values.register(cmd, m.flags, m.name)
+	}
+
+	selected, err := app.Parse(filtered)
+	if err != nil {
+		return nil, fmt.Errorf("tbot would refuse its arguments: %s", describeParseError(err))
+	}
+	modeName := strings.TrimPrefix(selected, "start ")
+	if mode.name != "" && mode.name != modeName {
+		// kingpin fell back to legacy because a legacy flag came before the
+		// mode; tbot refuses that too.
+		return nil, errors.New("tbot would refuse its arguments: a flag comes before the start mode")
+	}
+	m := modeSpecNamed(modes, modeName)
+	inv := &Invocation{Mode: m.name, ServiceType: m.serviceType, Skipped: skipped}
+	if err := values.applyEnv(env, m.name); err != nil {
+		return nil, err
+	}
+	get := func(name string) *flagValue { return values.get(m.name, name) }
+
+	inv.ConfigPath = *values.get("", flagConfig).str
+	inv.ConfigString = *values.get("", flagConfigString).str
+	if inv.ConfigPath != "" && inv.ConfigString != "" {
+		return nil, errors.New("tbot would refuse its arguments: cannot specify both config and config-string")
+	}
+	if lf := *values.get("", flagLogFormat).str; lf != "" && lf != "text" && lf != "json" {
+		return nil, errors.New("tbot would refuse its arguments: --log-format must be text or json")
+	}
+	if f := get(flagOneshot); f != nil {
+		inv.OneshotSet, inv.Oneshot = f.set, *f.boolean
+	}
+	if f := get(flagJoinMethod); f != nil {
+		inv.JoinMethod = *f.str
+	}
+	if f := get(flagToken); f != nil {
+		inv.TokenSet = *f.str != ""
+	}
+	if f := get(flagCAPin); f != nil {
+		inv.CAPinsSet = len(*f.strs) > 0
+	}
+	for _, name := range []string{flagAuthServer, flagProxyServer} {
+		if f := get(name); f != nil && *f.str != "" {
+			inv.AddressSet = true
+		}
+	}
+	if f := get(flagDestinationDir); f != nil {
+		inv.DestinationDir = *f.str != ""
+	}
+	if f := get(flagJoinURI); f != nil && *f.str != "" {
+		u, err := parseJoinURI(*f.str)
+		if err != nil {
+			return nil, fmt.Errorf("tbot would refuse its arguments: --join-uri: %w", err)
+		}
+		inv.JoinURI = u
+	}
+	return inv, nil
+}
+
+// flagValue holds one parsed flag.
+type flagValue struct {
+	spec    flagSpec
+	set     bool // given on the command line
+	str     *string
+	boolean *bool
+	strs    *[]string
+	dur     *time.Duration
+}
+
+// flagValues holds the flags of every command, keyed by mode ("" = global).
+type flagValues map[string]map[string]*flagValue
+
+func newFlagValues() flagValues { return flagValues{} }
+
+type flagAdder interface {
+	Flag(name, help string) *kingpin.FlagClause
+}
+
+func (fv flagValues) register(cmd flagAdder, specs []flagSpec, mode string) {
+	byName := map[string]*flagValue{}
+	fv[mode] = byName
+	for _, s := range specs {
+		v := &flagValue{spec: s}
+		clause := cmd.Flag(s.name, "").IsSetByUser(&v.set)
+		if s.short != 0 {
+			clause = clause.Short(s.short)
+		}
+		if s.required {
+			clause = clause.Required()
+		}
+		switch s.kind {
+		case kindBool:
+			v.boolean = clause.Bool()
+		case kindStrings:
+			v.strs = clause.Strings()
+		case kindDuration:
+			v.dur = new(time.Duration)
+			clause.SetValue(&durationValue{flag: s.name, d: v.dur})
+		default:
+			v.str = clause.String()
+		}
+		byName[s.name] = v
+	}
+}
+
+// get returns a flag of the mode, or a global flag, or nil when the mode has
+// no such flag.
+func (fv flagValues) get(mode, name string) *flagValue {
+	if v, ok := fv[mode][name]; ok {
+		return v
+	}
+	return fv[""][name]
+}
+
+// applyEnv fills flags that the command line left unset from the variables
+// tbot binds them to; like kingpin, it refuses a bool that does not parse.
+func (fv flagValues) applyEnv(env Env, mode string) error {
+	for _, m := range []string{"", mode} {
+		for _, v := range fv[m] {
+			if v.spec.envVar == "" || v.set {
+				continue
+			}
+			val, ok := env.lookup(v.spec.envVar)
+			if !ok {
+				continue
+			}
+			switch v.spec.kind {
+			case kindBool:
+				b, err := strconv.ParseBool(val)
+				if err != nil {
+					return fmt.Errorf("tbot would refuse its environment: %s is not a boolean", v.spec.envVar)
+				}
+				*v.boolean = b
+			default:
+				*v.str = val
+			}
+		}
+	}
+	return nil
+}
+
+// durationValue parses a duration as kingpin does, with an error that names
+// the flag rather than quoting the value.
+type durationValue struct {
+	flag string
+	d    *time.Duration
+}
+
+func (v *durationValue) Set(s string) error {
+	d, err := str2duration.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid value for --%s", v.flag)
+	}
+	*v.d = d
+	return nil
+}
+
+func (v *durationValue) String() string { return v.d.String() }
+
+var (
+	quotedFlag  = regexp.MustCompile(`'(--?[A-Za-z0-9][A-Za-z0-9-]*)'`)
+	flagNameRef = regexp.MustCompile(`--[a-z0-9][a-z0-9-]*`)
+)
+
+// describeParseError turns a kingpin error into a phrase that names the flag
+// involved but never the value given, which may be a secret.
+func describeParseError(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "expected argument for flag"):
+		if m := quotedFlag.FindStringSubmatch(msg); m != nil {
+			return "flag " + m[1] + " is missing its value"
+		}
+		return "a flag is missing its value"
+	case strings.HasPrefix(msg, "required flag"):
+		return "required flag " + strings.Join(flagNameRef.FindAllString(msg, -1), ", ") + " not provided"
+	case strings.Contains(msg, "cannot be repeated"):
+		return "a flag that cannot be repeated was repeated"
+	case strings.HasPrefix(msg, "unexpected"):
+		return "unexpected argument"
+	}
+	if m := flagNameRef.FindString(msg); m != "" {
+		return "invalid value for " + m
+	}
+	return "invalid arguments"
+}

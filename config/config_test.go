@@ -1,0 +1,423 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func testdata(name string) string { return filepath.Join("..", "testdata", name) }
+
+// load parses args and loads the file, as report does.
+func load(t *testing.T, args []string, env Env) (*View, error) {
+	t.Helper()
+	inv, err := ParseArgs(args, env)
+	if err != nil {
+		return nil, err
+	}
+	return inv.Load()
+}
+
+func TestFiles(t *testing.T) {
+	tests := []struct {
+		file       string
+		oneshot    bool
+		joinMethod string
+		services   []string
+	}{
+		{"v1/identity-directory.yaml", false, "token", []string{"identity"}},
+		{"v1/app.yaml", false, "github", []string{"application"}},
+		{"v1/database.yaml", false, "iam", []string{"database"}},
+		{"v1/kubernetes.yaml", false, "kubernetes", []string{"kubernetes"}},
+		{"v1/memory.yaml", false, "", []string{"identity", "identity"}},
+		{"v1/no-destinations.yaml", false, "token", []string{}},
+		{"v1/teleport-actions-oneshot.yaml", true, "github", []string{"identity", "kubernetes", "application"}},
+		{"v2/outputs-actions-auth.yaml", true, "github", []string{"identity", "kubernetes"}},
+		{"v2/services-actions-tunnel.yaml", false, "github", []string{"application-tunnel", "database-tunnel"}},
+		{"v2/outputs-and-services.yaml", false, "gitlab", []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}},
+		{"v2/join-uri.yaml", false, "bound_keypair", []string{"identity"}},
+		{"v2/unknown-keys.yaml", false, "bound_keypair", []string{"identity"}},
+		{"v2/oneshot-daemon-flag.yaml", true, "token", []string{"identity"}},
+		{"v2/empty-lists.yaml", false, "azure_devops", []string{}},
+		{"v2/service-unknown-type.yaml", false, "token", []string{"future-service-type"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			v, err := load(t, []string{"start", "-c", testdata(tt.file)}, nil)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			want := &View{Oneshot: tt.oneshot, JoinMethod: tt.joinMethod, Services: tt.services}
+			if !reflect.DeepEqual(v, want) {
+				t.Errorf("got %+v, want %+v", v, want)
+			}
+		})
+	}
+}
+
+// Every v2 file named service-<type>.yaml holds exactly one service of that
+// type, so each type of tbot.md section 4 reaches the view as written.
+func TestEveryServiceType(t *testing.T) {
+	files, err := filepath.Glob(testdata("v2/service-*.yaml"))
+	if err != nil || len(files) < 20 {
+		t.Fatalf("want one file per service type, found %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		v, err := load(t, []string{"start", "-c", f}, nil)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		data, _ := os.ReadFile(f)
+		typ := strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "# v2: one service of type "), ".")
+		if len(v.Services) != 1 || v.Services[0] != typ {
+			t.Errorf("%s: services %v, want [%s]", f, v.Services, typ)
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  Env
+		want View
+	}{
+		{"plain start is legacy and adds nothing", []string{"start"}, nil, View{Services: []string{}}},
+		{"oneshot", []string{"start", "--oneshot"}, nil, View{Oneshot: true, Services: []string{}}},
+		{"identity mode", []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil,
+			View{JoinMethod: "github", Services: []string{"identity"}}},
+		{"global flag before command", []string{"-d", "start", "identity", "--destination", "./out"}, nil,
+			View{Services: []string{"identity"}}},
+		{"global flag after mode", []string{"start", "db", "--destination", "x", "--debug", "--log-format=json"}, nil,
+			View{Services: []string{"database"}}},
+		{"alias k8s", []string{"start", "k8s", "--destination", "x"}, nil, View{Services: []string{"kubernetes"}}},
+		{"alias k8s/v2", []string{"start", "k8s/v2", "--destination", "x", "--label-selector", "a=b", "--label-selector", "c=d"}, nil,
+			View{Services: []string{"kubernetes/v2"}}},
+		{"alias app-tunnel", []string{"start", "app-tunnel", "--listen", "tcp://127.0.0.1:1", "--app", "x"}, nil,
+			View{Services: []string{"application-tunnel"}}},
+		{"alias app-proxy", []string{"start", "app-proxy", "--listen", "tcp://127.0.0.1:1"}, nil,
+			View{Services: []string{"application-proxy"}}},
+		{"alias db-tunnel", []string{"start", "db-tunnel", "--listen", "x", "--service", "s"}, nil,
+			View{Services: []string{"database-tunnel"}}},
+		{"alias ssh", []string{"start", "ssh", "--destination", "x"}, nil, View{Services: []string{"identity"}}},
+		{"alias app", []string{"start", "app", "--destination", "x", "--app", "a"}, nil, View{Services: []string{"application"}}},
+		{"noop adds none", []string{"start", "noop", "--join-method", "token"}, nil, View{JoinMethod: "token", Services: []string{}}},
+		{"no-op alias", []string{"start", "no-op"}, nil, View{Services: []string{}}},
+		{"explicit legacy", []string{"start", "legacy", "--oneshot"}, nil, View{Oneshot: true, Services: []string{}}},
+		{"destination-dir", []string{"start", "--destination-dir", "/opt/out", "--token", "t"}, nil, View{Services: []string{"identity"}}},
+		{"workload identity x509", []string{"start", "workload-identity-x509", "--destination", "x", "--name-selector", "n"}, nil,
+			View{Services: []string{"workload-identity-x509"}}},
+		{"aws roles anywhere", []string{"start", "workload-identity-aws-roles-anywhere", "--destination", "x", "--role-arn", "r"}, nil,
+			View{Services: []string{"workload-identity-aws-roles-anywhere"}}},
+		{"ssh-multiplexer", []string{"start", "ssh-multiplexer", "--destination", "x", "--enable-resumption"}, nil,
+			View{Services: []string{"ssh-multiplexer"}}},
+		{"hidden spiffe-svid", []string{"start", "spiffe-svid", "--svid-path", "/svc"}, nil, View{Services: []string{"spiffe-svid"}}},
+		{"unknown mode counts as one service", []string{"start", "quantum-tunnel", "--destination", "x", "--qubits", "9"}, nil,
+			View{Services: []string{modeUnknown}}},
+		{"unknown flags are passed over", []string{"start", "identity", "--future-flag", "v", "--destination", "x", "--future-bool", "--other=1"}, nil,
+			View{Services: []string{"identity"}}},
+		{"unknown short flag is passed over", []string{"-z", "start", "--oneshot"}, nil, View{Oneshot: true, Services: []string{}}},
+		{"short cluster", []string{"start", "-dc", testdata("v2/empty-lists.yaml")}, nil,
+			View{JoinMethod: "azure_devops", Services: []string{}}},
+		{"short with attached value", []string{"start", "-c" + testdata("v2/empty-lists.yaml")}, nil,
+			View{JoinMethod: "azure_devops", Services: []string{}}},
+		{"join uri flag", []string{"start", "identity", "--destination", "x", "--join-uri", "tbot+proxy+azure-devops://tok@example.com:443"}, nil,
+			View{JoinMethod: "azure_devops", Services: []string{"identity"}}},
+		{"join uri no-separator spelling", []string{"start", "noop", "--join-uri", "tbot+auth+terraformcloud://tok@example.com:3025"}, nil,
+			View{JoinMethod: "terraform_cloud", Services: []string{}}},
+		{"join uri with same method", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@example.com:443", "--join-method", "github"}, nil,
+			View{JoinMethod: "github", Services: []string{}}},
+		{"config path from env", []string{"start"}, Env{EnvConfigPath: testdata("v1/app.yaml")},
+			View{JoinMethod: "github", Services: []string{"application"}}},
+		{"flag wins over env config path", []string{"start", "-c", testdata("v1/app.yaml")}, Env{EnvConfigPath: testdata("v1/database.yaml")},
+			View{JoinMethod: "github", Services: []string{"application"}}},
+		{"config string from env", []string{"start"}, Env{EnvConfigString: base64.StdEncoding.EncodeToString([]byte("version: v2\noneshot: true\nservices: [{type: database}]\n"))},
+			View{Oneshot: true, Services: []string{"database"}}},
+		{"empty env var counts as unset", []string{"start", "-c", testdata("v1/app.yaml")}, Env{EnvConfigString: ""},
+			View{JoinMethod: "github", Services: []string{"application"}}},
+		{"TBOT_DEBUG parses", []string{"start"}, Env{EnvDebug: "true"}, View{Services: []string{}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := load(t, tt.args, tt.env)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if !reflect.DeepEqual(*v, tt.want) {
+				t.Errorf("got %+v, want %+v", *v, tt.want)
+			}
+		})
+	}
+}
+
+func TestNotStart(t *testing.T) {
+	for _, args := range [][]string{
+		{}, {"version"}, {"configure", "identity", "-c", "x"}, {"init"}, {"help", "start"}, {"-d", "migrate"},
+		{"start", "--help"}, {"--help"}, {"db", "start"}, {"--completion-bash", "start"}, {"keypair", "create"},
+	} {
+		if _, err := ParseArgs(args, nil); !errors.Is(err, ErrNotStart) {
+			t.Errorf("%q: got %v, want ErrNotStart", args, err)
+		}
+	}
+}
+
+// Flags over the file, as the newest tbot merges them.
+func TestMerge(t *testing.T) {
+	v2 := testdata("v2/outputs-and-services.yaml") // gitlab; services kubernetes/v2, ssh-multiplexer; outputs application, database
+	v1 := testdata("v1/teleport-actions-oneshot.yaml")
+	oneshot := testdata("v2/oneshot-daemon-flag.yaml")
+	tests := []struct {
+		name string
+		args []string
+		env  Env
+		want View
+	}{
+		{"--no-oneshot turns the file's oneshot off", []string{"start", "-c", oneshot, "--no-oneshot"}, nil,
+			View{JoinMethod: "token", Services: []string{"identity"}}},
+		{"--oneshot over a daemon file", []string{"start", "-c", v2, "--oneshot"}, nil,
+			View{Oneshot: true, JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+		{"--join-method replaces onboarding", []string{"start", "-c", v2, "--join-method", "iam"}, nil,
+			View{JoinMethod: "iam", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+		{"--token alone drops the file's join method", []string{"start", "-c", v2, "--token", "secret"}, nil,
+			View{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+		{"TELEPORT_BOT_TOKEN acts as --token", []string{"start", "-c", v2}, Env{EnvToken: "secret"},
+			View{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+		{"--ca-pin replaces onboarding", []string{"start", "-c", v2, "--ca-pin", "sha256:a", "--ca-pin", "sha256:b"}, nil,
+			View{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+		{"--destination-dir replaces services, keeps outputs", []string{"start", "-c", v2, "--destination-dir", "/opt/out"}, nil,
+			View{JoinMethod: "gitlab", Services: []string{"identity", "application", "database"}}},
+		{"--destination-dir keeps v1 destinations", []string{"start", "-c", v1, "--destination-dir", "/opt/out"}, nil,
+			View{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "identity", "kubernetes", "application"}}},
+		{"a mode appends its service", []string{"start", "app-tunnel", "-c", v2, "--listen", "x"}, nil,
+			View{JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application-tunnel", "application", "database"}}},
+		{"a mode over a v1 file", []string{"start", "database", "-c", v1, "--destination", "x"}, nil,
+			View{Oneshot: true, JoinMethod: "github", Services: []string{"database", "identity", "kubernetes", "application"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := load(t, tt.args, tt.env)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if !reflect.DeepEqual(*v, tt.want) {
+				t.Errorf("got %+v, want %+v", *v, tt.want)
+			}
+		})
+	}
+}
+
+// What tbot refuses yields no view and an error naming the problem.
+func TestRefusedArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  Env
+		want string
+	}{
+		{"flag without value", []string{"start", "--token"}, nil, "flag --token is missing its value"},
+		{"config without value", []string{"start", "-c"}, nil, "flag -c is missing its value"},
+		{"missing required destination", []string{"start", "identity"}, nil, "required flag --destination not provided"},
+		{"bool with =false", []string{"start", "--oneshot=false"}, nil, "unexpected argument"},
+		{"stray positional", []string{"start", "identity", "--destination", "x", "extra"}, nil, "unexpected argument"},
+		{"bad duration", []string{"start", "--certificate-ttl", "forever"}, nil, "invalid value for --certificate-ttl"},
+		{"bad log format", []string{"--log-format", "xml", "start"}, nil, "--log-format must be text or json"},
+		{"repeated flag", []string{"start", "--oneshot", "--no-oneshot"}, nil, "cannot be repeated"},
+		{"config and config-string", []string{"start", "-c", "x", "--config-string", "eA=="}, nil, "cannot specify both config and config-string"},
+		{"-c with TBOT_CONFIG", []string{"start", "-c", "x"}, Env{EnvConfigString: "eA=="}, "cannot specify both config and config-string"},
+		{"TBOT_CONFIG_PATH with TBOT_CONFIG", []string{"start"}, Env{EnvConfigPath: "x", EnvConfigString: "eA=="}, "cannot specify both"},
+		{"bad TBOT_DEBUG", []string{"start"}, Env{EnvDebug: "yes"}, "TBOT_DEBUG is not a boolean"},
+		{"bad base64 config string", []string{"start"}, Env{EnvConfigString: "%%%not base64"}, "config string is not valid base64"},
+		{"implausible join method", []string{"start", "--join-method", "GitHub!"}, nil, "unrecognized join method"},
+		{"join uri not a join uri", []string{"start", "noop", "--join-uri", "https://example.com"}, nil, "not a valid join URI"},
+		{"join uri without host", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@"}, nil, "join URI has no address"},
+		{"join uri with token", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--token", "t"}, nil, "a token is also given"},
+		{"join uri with address", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--proxy-server", "h:1"}, nil, "an address is also given"},
+		{"join uri with address from env", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1"}, Env{EnvProxyServer: "h:1"}, "an address is also given"},
+		{"join uri with other method", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--join-method", "iam"}, nil, "a different join method"},
+		{"legacy flag before mode", []string{"start", "--oneshot", "identity", "--destination", "x"}, nil, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := load(t, tt.args, tt.env)
+			if err == nil {
+				t.Fatalf("got view %+v, want an error containing %q", v, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// One small file per bad input, with the fragment of the error it must get.
+// Every file in testdata/bad must be listed, so none is left unchecked.
+func TestBadFiles(t *testing.T) {
+	want := map[string]string{
+		"empty.yaml":                    "config file is empty",
+		"comments-only.yaml":            "config file is empty",
+		"unknown-version.yaml":          "unrecognized config version",
+		"version-not-string.yaml":       "line 1: wrong value type (!!seq where a string was expected)",
+		"oneshot-not-bool.yaml":         "line 2: wrong value type (!!str where a boolean was expected)",
+		"services-not-list.yaml":        "line 2: wrong value type (!!str where a list was expected)",
+		"service-not-mapping.yaml":      "line 3: wrong value type (!!str where a mapping was expected)",
+		"service-without-type.yaml":     "line 3: an entry of services has no type",
+		"onboarding-not-mapping.yaml":   "line 2: wrong value type (!!str where a mapping was expected)",
+		"token-not-string.yaml":         "line 3: wrong value type (expected a string)",
+		"bad-duration.yaml":             "line 2: wrong value type (!!str where a duration was expected)",
+		"join-method-implausible.yaml":  "unrecognized join method",
+		"join-uri-bad-scheme.yaml":      "line 2: join_uri: not a valid join URI",
+		"join-uri-with-address.yaml":    "an address is also given",
+		"join-uri-other-method.yaml":    "a different join method is also given",
+		"v1-app-not-string.yaml":        "line 3: wrong value type (expected a string or a mapping)",
+		"v1-destinations-not-list.yaml": "line 1: wrong value type (!!map where a list was expected)",
+		"malformed.yaml":                "not valid YAML: line 2",
+		"unclosed-flow.yaml":            "not valid YAML",
+		"scalar-document.yaml":          "line 1: wrong value type (!!str where a mapping was expected)",
+		"list-document.yaml":            "line 1: wrong value type (!!seq where a mapping was expected)",
+		"binary.yaml":                   "control characters are not allowed",
+		"auth-server-not-string.yaml":   "line 2: wrong value type (!!map where a string was expected)",
+		"alias-bomb.yaml":               "wrong value type",
+		"deep-nesting.yaml":             "exceeded max depth",
+	}
+	files, err := os.ReadDir(testdata("bad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := f.Name()
+		t.Run(name, func(t *testing.T) {
+			fragment, ok := want[name]
+			if !ok {
+				t.Fatalf("testdata/bad/%s has no expected error in this table", name)
+			}
+			v, err := load(t, []string{"start", "-c", testdata("bad/" + name)}, nil)
+			if err == nil {
+				t.Fatalf("got view %+v, want an error containing %q", v, fragment)
+			}
+			if !strings.Contains(err.Error(), fragment) {
+				t.Errorf("got %q, want it to contain %q", err, fragment)
+			}
+		})
+	}
+	if len(files) != len(want) {
+		t.Errorf("table has %d entries for %d files", len(want), len(files))
+	}
+}
+
+func TestSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	loop := filepath.Join(dir, "loop")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, append([]byte("version: v2\n#"), make([]byte, MaxFileSize)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ path, want string }{
+		{dir, "config file is a directory"},
+		{loop, "config file is a symlink loop"},
+		{fifo, "config file is not a regular file"},
+		{"/dev/zero", "config file is not a regular file"},
+		{big, "config file is larger than 4 MiB"},
+		{filepath.Join(dir, "missing.yaml"), "config file does not exist"},
+	}
+	for _, tt := range tests {
+		_, err := load(t, []string{"start", "-c", tt.path}, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %q", filepath.Base(tt.path), err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), dir) {
+			t.Errorf("error names the path: %v", err)
+		}
+	}
+}
+
+func TestUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file; permission checks need a non-root user")
+	}
+	f := filepath.Join(t.TempDir(), "secret.yaml")
+	if err := os.WriteFile(f, []byte("version: v2\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	_, err := load(t, []string{"start", "-c", f}, nil)
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("got %v, want permission denied", err)
+	}
+}
+
+// No error ever quotes a value from the file or the command line.
+func TestErrorsKeepSecrets(t *testing.T) {
+	const marker = "MARKER7f3a"
+	dir := t.TempDir()
+	files := map[string]string{
+		"token-map.yaml":    "version: v2\nonboarding:\n  token: {" + marker + ": 1}\n",
+		"oneshot.yaml":      "version: v2\noneshot: " + marker + "\n",
+		"ttl.yaml":          "version: v2\ncredential_ttl: " + marker + "\n",
+		"version.yaml":      "version: " + marker + "\n",
+		"join.yaml":         "version: v2\nonboarding:\n  join_method: " + marker + "\n",
+		"uri.yaml":          "version: v2\njoin_uri: tbot+proxy+github://" + marker + "@\n",
+		"uri-scheme.yaml":   "version: v2\njoin_uri: " + marker + "://x@y\n",
+		"anchor.yaml":       "version: v2\nservices: *" + marker + "\n",
+		"scalar.yaml":       marker + "\n",
+		"type-in-list.yaml": "version: v2\nservices:\n  - type: [" + marker + "]\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := load(t, []string{"start", "-c", p}, nil)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if strings.Contains(err.Error(), marker) {
+			t.Errorf("%s: error quotes the file: %v", name, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"start", "identity", "--destination", "x", marker},
+		{"start", "--certificate-ttl", marker},
+		{"start", "--join-method", marker},
+		{"start", "noop", "--join-uri", marker},
+		{"start", "noop", "--join-uri", "tbot+proxy+github://" + marker + "@"},
+		{"--log-format", marker, "start"},
+	} {
+		_, err := load(t, args, nil)
+		if err == nil || strings.Contains(err.Error(), marker) {
+			t.Errorf("%q: got %v, want an error that does not quote the value", args, err)
+		}
+	}
+}
+
+func TestReadLogHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  Env
+		want LogHints
+	}{
+		{[]string{"start", "-d", "--log-format", "json"}, nil, LogHints{Debug: true, LogFormat: "json"}},
+		{[]string{"--log-format=text", "start"}, nil, LogHints{LogFormat: "text"}},
+		{[]string{"start", "--log-format=xml"}, nil, LogHints{}},
+		{[]string{"start"}, Env{EnvDebug: "1"}, LogHints{Debug: true}},
+		{[]string{"start", "--no-debug"}, Env{EnvDebug: "1"}, LogHints{}},
+		{[]string{"start", "--", "-d"}, nil, LogHints{}},
+	}
+	for _, tt := range tests {
+		if got := ReadLogHints(tt.args, tt.env); got != tt.want {
+			t.Errorf("%q: got %+v, want %+v", tt.args, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+// Package event derives tbot's anonymous start event (RFD 0106) from the
+// configuration view, and renders it in the PostHog shape that prehog turns
+// it into. Everything here is pure: the clock and the ID source are passed in,
+// so the same inputs always give the same event.
+package event
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+)
+
+// Environment variables that helpers (teleport-actions and others) set to
+// say that they launched tbot.
+const (
+	EnvHelper        = "_TBOT_TELEMETRY_HELPER"
+	EnvHelperVersion = "_TBOT_TELEMETRY_HELPER_VERSION"
+)
+
+// MaxHelperLen bounds the helper strings, which come from the environment and
+// could be anything.
+const MaxHelperLen = 128
+
+// DefaultJoinMethod is reported when nothing configures a join method, as
+// tbot v12 did; newer tbot reports an empty string and then refuses to start.
+const DefaultJoinMethod = "token"
+
+// Bucket is the kind of access an output or service gives, as RFD 0106
+// counts destinations.
+type Bucket int
+
+// The buckets, one per counter of the event.
+const (
+	Other Bucket = iota
+	Database
+	Kubernetes
+	Application
+)
+
+// buckets is the one place that says which service type gives which access.
+// Anything absent, types newer than this program included, is Other.
+var buckets = map[string]Bucket{
+	"application":        Application,
+	"application-tunnel": Application,
+	"application-proxy":  Application,
+	"database":           Database,
+	"database-tunnel":    Database,
+	"kubernetes":         Kubernetes,
+	"kubernetes/v2":      Kubernetes,
+	"kubernetes/argo-cd": Kubernetes,
+}
+
+// BucketOf returns the bucket of a service type, spelled as in a v2 file.
+func BucketOf(serviceType string) Bucket {
+	return buckets[serviceType]
+}
+
+// Sources are the two impure inputs of an event.
+type Sources struct {
+	Now   func() time.Time
+	NewID func() (uuid.UUID, error)
+}
+
+// Derive builds the start event that tbot would send for the view, with the
+// helper read from env and tbot's version as given (see NormalizeVersion).
+func Derive(v *config.View, env config.Env, tbotVersion string, src Sources) (*prehogv1alpha.SubmitTbotEventRequest, error) {
+	id, err := src.NewID()
+	if err != nil {
+		return nil, fmt.Errorf("make event id: %w", err)
+	}
+	start := &prehogv1alpha.TbotStartEvent{
+		RunMode:  prehogv1alpha.TbotStartEvent_RUN_MODE_DAEMON,
+		Version:  NormalizeVersion(tbotVersion),
+		JoinType: v.JoinMethod,
+		Helper:   cleanHelper(env[EnvHelper]),
+	}
+	if v.Oneshot {
+		start.RunMode = prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT
+	}
+	if start.JoinType == "" {
+		start.JoinType = DefaultJoinMethod
+	}
+	if start.Helper != "" {
+		start.HelperVersion = cleanHelper(env[EnvHelperVersion])
+	}
+	for _, s := range v.Services {
+		switch BucketOf(s) {
+		case Application:
+			start.DestinationsApplication++
+		case Database:
+			start.DestinationsDatabase++
+		case Kubernetes:
+			start.DestinationsKubernetes++
+		default:
+			start.DestinationsOther++
+		}
+	}
+	return &prehogv1alpha.SubmitTbotEventRequest{
+		DistinctId: id.String(),
+		Timestamp:  timestamppb.New(src.Now()),
+		Event:      &prehogv1alpha.SubmitTbotEventRequest_Start{Start: start},
+	}, nil
+}
+
+// cleanHelper keeps the printable ASCII of a helper string, at most
+// MaxHelperLen bytes of it.
+func cleanHelper(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < MaxHelperLen; i++ {
+		if c := s[i]; c >= 0x20 && c <= 0x7e {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+var versionShape = regexp.MustCompile(`^[0-9][0-9A-Za-z.+-]{0,63}$`)
+
+// NormalizeVersion returns tbot's version as the event carries it (no
+// leading v), or "" when it does not look like a version at all.
+func NormalizeVersion(v string) string {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if !versionShape.MatchString(v) {
+		return ""
+	}
+	return v
+}
