@@ -30,8 +30,9 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # Extra flags for `go test`, e.g. make test GO_TEST_FLAGS='-run TestFoo -v'.
 GO_TEST_FLAGS ?=
-# How long `make fuzz` runs each fuzz target.
+# How long `make fuzz` runs each fuzz target, and how long `make test` does.
 FUZZTIME ?= 30s
+CI_FUZZTIME ?= 5s
 
 # Directories whose contents `make generate` owns (checked by checkgenerate).
 GENERATED_PATHS := gen proto
@@ -75,9 +76,9 @@ checkgenerate: generate ## Fail if `make generate` changes gen/ or proto/
 	@echo "checkgenerate: gen/ and proto/ are up to date"
 
 .PHONY: test
-test: checkgenerate ## Check generated code, then go vet and go test -race
-	$(GO) vet ./...
+test: checkgenerate lint ## Check generated code and lint, go test -race, then each fuzz target briefly
 	$(GO) test -race -count=1 $(GO_TEST_FLAGS) ./...
+	$(MAKE) fuzz FUZZTIME=$(CI_FUZZTIME)
 
 .PHONY: test-short
 test-short: ## go test without checkgenerate/vet/race, for quick iteration
