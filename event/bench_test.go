@@ -1,0 +1,84 @@
+package event
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+)
+
+// bigConfig writes a v2 file with n outputs of rotating types.
+func bigConfig(b *testing.B, n int) string {
+	b.Helper()
+	types := []string{"identity", "application", "database", "kubernetes", "kubernetes/v2", "ssh-multiplexer"}
+	var sb strings.Builder
+	sb.WriteString("version: v2\nproxy_server: teleport.example.com:443\nonboarding:\n  join_method: github\n  token: bot\noutputs:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "  - type: %s\n    roles: [access]\n    destination:\n      type: directory\n      path: /opt/out/%d\n", types[i%len(types)], i)
+	}
+	path := filepath.Join(b.TempDir(), "tbot.yaml")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkParseAndDerive is the whole work of a report before the send:
+// parse tbot's arguments, read and decode the file, merge, derive, marshal.
+// Its cost must grow linearly with the size of the file.
+func BenchmarkParseAndDerive(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		path func(*testing.B) string
+	}{
+		{"small", func(*testing.B) string { return filepath.Join("..", "testdata", "v2", "service-identity.yaml") }},
+		{"typical", func(*testing.B) string { return filepath.Join("..", "testdata", "v2", "outputs-and-services.yaml") }},
+		{"outputs=100", func(b *testing.B) string { return bigConfig(b, 100) }},
+		{"outputs=1000", func(b *testing.B) string { return bigConfig(b, 1000) }},
+		{"outputs=10000", func(b *testing.B) string { return bigConfig(b, 10000) }},
+	} {
+		b.Run(size.name, func(b *testing.B) {
+			path := size.path(b)
+			args := []string{"start", "-c", path, "--oneshot"}
+			b.ReportAllocs()
+			for b.Loop() {
+				inv, err := config.ParseArgs(args, config.Env{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				view, err := inv.Load()
+				if err != nil {
+					b.Fatal(err)
+				}
+				req, err := Derive(view, config.Env{}, "17.4.2", fixed)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := proto.Marshal(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDeriveAndMarshal is the pure part alone.
+func BenchmarkDeriveAndMarshal(b *testing.B) {
+	view := &config.View{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes", "application", "database"}}
+	env := config.Env{EnvHelper: "gha:teleport-actions/auth", EnvHelperVersion: "2.1.2"}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := Derive(view, env, "v17.4.2", fixed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := proto.Marshal(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
