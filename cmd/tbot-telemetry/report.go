@@ -38,7 +38,7 @@ func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath str
 		_, err = sys.stdout.Write(line)
 		return err
 	}
-	if err := report.Send(ctx, report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Logger: log}, req); err != nil {
+	if err := report.Send(ctx, report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Env: sys.env, Logger: log}, req); err != nil {
 		log.Warn("Failed to send anonymous telemetry.", "error", err)
 		return flags.failure(err)
 	}

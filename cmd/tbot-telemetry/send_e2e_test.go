@@ -1,0 +1,607 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
+	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/report"
+)
+
+// sendServer is the reporting service on a loopback httptest server: the
+// generated handler with a real implementation that records each event and
+// the raw bytes of each request, and counts connections, so that "nothing
+// was sent" means not even a connection.
+type sendServer struct {
+	*httptest.Server
+	conns    atomic.Int64
+	mu       sync.Mutex
+	events   []*prehogv1alpha.SubmitTbotEventRequest
+	raw      [][]byte
+	failCode connect.Code // answered instead of success when set
+	failMsg  string
+}
+
+// refuse makes the service answer every call with a Connect error.
+func (s *sendServer) refuse(code connect.Code, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failCode, s.failMsg = code, msg
+}
+
+func (s *sendServer) SubmitTbotEvent(_ context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, proto.CloneOf(req.Msg))
+	if s.failCode != 0 {
+		return nil, connect.NewError(s.failCode, errors.New(s.failMsg))
+	}
+	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
+}
+
+func startSendServer(t *testing.T) *sendServer {
+	t.Helper()
+	s := &sendServer{}
+	_, h := prehogv1alphaconnect.NewTbotReportingServiceHandler(s)
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dump, err := httputil.DumpRequest(r, true) // keeps r.Body readable
+		if err != nil {
+			http.Error(w, "dump", http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.raw = append(s.raw, dump)
+		s.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *sendServer) received() ([]*prehogv1alpha.SubmitTbotEventRequest, [][]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*prehogv1alpha.SubmitTbotEventRequest(nil), s.events...), append([][]byte(nil), s.raw...)
+}
+
+// sendConfig is a v2 file with one output or service in each bucket.
+const sendConfig = `version: v2
+proxy_server: teleport.example.com:443
+onboarding:
+  join_method: gitlab
+  token: gitlab-bot
+outputs:
+  - type: application
+    app_name: grafana
+    destination: {type: memory}
+  - type: database
+    service: pg
+    database: orders
+    username: reader
+    destination: {type: memory}
+services:
+  - type: kubernetes/v2
+    selectors: [{name: prod}]
+    destination: {type: directory, path: /opt/kube}
+  - type: ssh-multiplexer
+    destination: {type: directory, path: /opt/mux}
+`
+
+func writeFile(t *testing.T, path, content string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// wantSendConfigEvent is the event of sendConfig with --oneshot.
+func wantSendConfigEvent(id string, ts time.Time) *prehogv1alpha.SubmitTbotEventRequest {
+	return &prehogv1alpha.SubmitTbotEventRequest{
+		DistinctId: id,
+		Timestamp:  timestamppb.New(ts),
+		Event: &prehogv1alpha.SubmitTbotEventRequest_Start{Start: &prehogv1alpha.TbotStartEvent{
+			RunMode:                 prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT,
+			Version:                 "17.4.2",
+			JoinType:                "gitlab",
+			Helper:                  "gha:teleport-actions/auth",
+			HelperVersion:           "2.1.2",
+			DestinationsOther:       1,
+			DestinationsDatabase:    1,
+			DestinationsKubernetes:  1,
+			DestinationsApplication: 1,
+		}},
+	}
+}
+
+var helperEnv = config.Env{"_TBOT_TELEMETRY_HELPER": "gha:teleport-actions/auth", "_TBOT_TELEMETRY_HELPER_VERSION": "2.1.2"}
+
+func withEnv(base config.Env, kv ...string) config.Env {
+	env := config.Env{}
+	for k, v := range base {
+		env[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return env
+}
+
+func sendEnvList(env config.Env) []string {
+	var list []string
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	return list
+}
+
+// binaryRun is one run of the built binary.
+type binaryRun struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+// runBinary runs the built binary with exactly env (nothing of the test
+// process's own environment, proxies included).
+func runBinary(t *testing.T, env config.Env, args ...string) binaryRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, buildBinary(t), args...)
+	cmd.Env = sendEnvList(env)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started := time.Now()
+	err := cmd.Run()
+	run := binaryRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(started)}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		run.code = exitErr.ExitCode()
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return run
+}
+
+// jsonLogLines decodes --log-format json output.
+func jsonLogLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("not a JSON log line: %q", sc.Text())
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func linesAt(lines []map[string]any, level string) []map[string]any {
+	var out []map[string]any
+	for _, l := range lines {
+		if l["level"] == level {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// The whole program in-process: the event arrives, field for field.
+func TestReportSendsEvent(t *testing.T) {
+	srv := startSendServer(t)
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
+	sys := newTestSystem(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "1"))
+	code := sys.run(t, "report", "--endpoint", srv.URL, "--tbot-version", "17.4.2", "--", "start", "-c", cfg, "--oneshot")
+	if code != 0 || sys.out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, sys.out, sys.err)
+	}
+	events, _ := srv.received()
+	if len(events) != 1 {
+		t.Fatalf("%d events, want 1; stderr:\n%s", len(events), sys.err)
+	}
+	if want := wantSendConfigEvent(testID.String(), testTime); !proto.Equal(events[0], want) {
+		t.Errorf("event\n got %v\nwant %v", events[0], want)
+	}
+	if lines := strings.Split(strings.TrimSpace(sys.err.String()), "\n"); len(lines) != 1 ||
+		!strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[0], "Anonymous telemetry is enabled.") {
+		t.Errorf("want only the info line, got:\n%s", sys.err)
+	}
+}
+
+// The built binary, end to end, as a systemd ExecStartPre= would run it.
+func TestBinaryReportSendsEvent(t *testing.T) {
+	srv := startSendServer(t)
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
+	before := time.Now()
+	run := runBinary(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "1"),
+		"report", "--endpoint", "http://"+srv.Listener.Addr().String(), "--tbot-version", "17.4.2", "--", "start", "-c", cfg, "--oneshot")
+	after := time.Now()
+	if run.code != 0 || run.stdout != "" || strings.Contains(run.stderr, "level=WARN") {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", run.code, run.stdout, run.stderr)
+	}
+	events, _ := srv.received()
+	if len(events) != 1 {
+		t.Fatalf("%d events, want 1", len(events))
+	}
+	ev := events[0]
+	id, err := uuid.Parse(ev.GetDistinctId())
+	if err != nil || id.Version() != 4 {
+		t.Errorf("distinct_id %q is not a random UUID", ev.GetDistinctId())
+	}
+	if ts := ev.GetTimestamp().AsTime(); ts.Before(before.Truncate(time.Millisecond)) || ts.After(after) {
+		t.Errorf("timestamp %v not within the run (%v .. %v)", ts, before, after)
+	}
+	if want := wantSendConfigEvent(ev.GetDistinctId(), ev.GetTimestamp().AsTime()); !proto.Equal(ev, want) {
+		t.Errorf("event\n got %v\nwant %v", ev, want)
+	}
+
+	// The endpoint from tbot's own variable, and tbot's success line.
+	run = runBinary(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "true", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS", srv.URL),
+		"report", "--tbot-version", "17.4.2", "--", "-d", "start", "-c", cfg)
+	events, _ = srv.received()
+	if run.code != 0 || len(events) != 2 {
+		t.Fatalf("exit %d, %d events; stderr:\n%s", run.code, len(events), run.stderr)
+	}
+	if !strings.Contains(run.stderr, `msg="Successfully transmitted anonymous telemetry" distinct_id=`+events[1].GetDistinctId()+" duration=") {
+		t.Errorf("want tbot's debug line on success (tbot's -d), got:\n%s", run.stderr)
+	}
+}
+
+// probeScript is a --tbot-path that leaves a mark when it runs.
+func probeScript(t *testing.T, dir string) (script, marker string) {
+	marker = filepath.Join(dir, "probed")
+	script = writeFile(t, filepath.Join(dir, "tbot"),
+		"#!/bin/sh\necho probed >> '"+marker+"'\necho 'Teleport v17.4.2 git:v17.4.2-0-g1234567 go1.24.4'\n", 0o755)
+	return script, marker
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+const docsSuffix = " Find out more about anonymous telemetry at " + report.DocsURL
+
+// The opt-in, as tbot reads it plus DO_NOT_TRACK: when disabled, no
+// version probe runs and no connection is made; one info line says so in
+// tbot's words.
+func TestReportOptIn(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     config.Env
+		enabled bool
+	}{
+		{"unset", config.Env{}, false},
+		{"empty", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": ""}, false},
+		{"0", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "0"}, false},
+		{"1", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1"}, true},
+		{"true", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "true"}, true},
+		{"TRUE", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "TRUE"}, true},
+		{"yes", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "yes"}, false},
+		{"garbage", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "mkr\x00garbage"}, false},
+		{"DO_NOT_TRACK=1 wins", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1", "DO_NOT_TRACK": "1"}, false},
+		{"DO_NOT_TRACK=true wins", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1", "DO_NOT_TRACK": "true"}, false},
+		{"DO_NOT_TRACK=0", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1", "DO_NOT_TRACK": "0"}, true},
+		{"DO_NOT_TRACK=garbage", config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1", "DO_NOT_TRACK": "nope"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			srv := startSendServer(t)
+			script, marker := probeScript(t, dir)
+			cfg := writeFile(t, filepath.Join(dir, "tbot.yaml"), sendConfig, 0o600)
+			sys := newTestSystem(t, tt.env)
+			code := sys.run(t, "report", "--endpoint", srv.URL, "--tbot-path", script, "--", "start", "-c", cfg)
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			lines := strings.Split(strings.TrimSpace(sys.err.String()), "\n")
+			events, _ := srv.received()
+			if tt.enabled {
+				if len(events) != 1 || events[0].GetStart().GetVersion() != "17.4.2" || !exists(marker) {
+					t.Fatalf("enabled: %d events, probe ran %v; stderr:\n%s", len(events), exists(marker), sys.err)
+				}
+				if !strings.Contains(lines[0], `level=INFO msg="Anonymous telemetry is enabled.`+docsSuffix+`"`) {
+					t.Errorf("want tbot's info line first, got:\n%s", sys.err)
+				}
+				return
+			}
+			if srv.conns.Load() != 0 || exists(marker) {
+				t.Errorf("disabled, yet %d connections, probe ran %v", srv.conns.Load(), exists(marker))
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], `level=INFO msg="Anonymous telemetry is not enabled.`+docsSuffix+`"`) {
+				t.Errorf("want exactly tbot's info line, got:\n%s", sys.err)
+			}
+		})
+	}
+}
+
+// When disabled, nothing is read: inputs that warn as soon as they are
+// read (the enabled runs prove they do) stay silent.
+func TestReportDisabledReadsNothing(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "tbot.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  config.Env
+		args []string
+	}{
+		{"config is a FIFO", nil, []string{"start", "-c", fifo}},
+		{"config is missing", nil, []string{"start", "-c", filepath.Join(dir, "missing.yaml")}},
+		{"TBOT_CONFIG is not base64", config.Env{"TBOT_CONFIG": "!!not base64!!"}, []string{"start"}},
+		{"TBOT_CONFIG_PATH is a FIFO", config.Env{"TBOT_CONFIG_PATH": fifo}, []string{"start", "--oneshot"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, enabled := range []bool{false, true} {
+				srv := startSendServer(t)
+				script, marker := probeScript(t, t.TempDir())
+				env := withEnv(tt.env)
+				if enabled {
+					env["TELEPORT_ANONYMOUS_TELEMETRY"] = "1"
+				}
+				sys := newTestSystem(t, env)
+				code := sys.run(t, append([]string{"report", "--endpoint", srv.URL, "--tbot-path", script, "--"}, tt.args...)...)
+				warned := strings.Contains(sys.err.String(), "level=WARN")
+				if code != 0 || srv.conns.Load() != 0 || exists(marker) {
+					t.Errorf("enabled=%v: exit %d, %d connections, probe ran %v", enabled, code, srv.conns.Load(), exists(marker))
+				}
+				if warned != enabled {
+					t.Errorf("enabled=%v: warned %v:\n%s", enabled, warned, sys.err)
+				}
+			}
+		})
+	}
+}
+
+// neverAnswers accepts connections and never writes a byte.
+func neverAnswers(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+// A send that fails is one warning with a safe phrase, exit 0 (1 with
+// --strict), and the run ends by the deadline.
+func TestBinaryReportSendFailures(t *testing.T) {
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
+	refusing := startSendServer(t)
+	refusing.refuse(connect.CodeInvalidArgument, "event refused")
+	redirecting := httptest.NewServer(http.RedirectHandler("http://127.0.0.1:9/elsewhere", http.StatusFound))
+	t.Cleanup(redirecting.Close)
+
+	tests := []struct {
+		name     string
+		endpoint string
+		extra    []string
+		code     int
+		want     string
+	}{
+		{"connection refused", closedPort(t), nil, 0, "unavailable: connection refused"},
+		{"connection refused, strict", closedPort(t), []string{"--strict"}, 1, "unavailable: connection refused"},
+		{"never answers", neverAnswers(t), nil, 0, "deadline_exceeded: no answer within the deadline"},
+		{"refused by the service", refusing.URL, []string{"--strict"}, 1, "invalid_argument: event refused"},
+		{"redirect", redirecting.URL, nil, 0, "unknown: redirect not followed (http status 302)"},
+		{"malformed endpoint", "ftp://mkr-user:mkr-pass@mkr-host.example/mkr-path", nil, 0, "invalid_argument: endpoint scheme is not http or https"},
+	}
+	const timeout = 800 * time.Millisecond
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"report", "--endpoint", tt.endpoint, "--timeout", timeout.String(),
+				"--tbot-version", "17.4.2", "--log-format", "json"}, tt.extra...)
+			run := runBinary(t, config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1"}, append(args, "--", "start", "-c", cfg)...)
+			if run.code != tt.code || run.stdout != "" {
+				t.Errorf("exit %d (want %d), stdout %q", run.code, tt.code, run.stdout)
+			}
+			warnings := linesAt(jsonLogLines(t, run.stderr), "WARN")
+			if len(warnings) != 1 || warnings[0]["msg"] != "Failed to send anonymous telemetry." || warnings[0]["error"] != tt.want {
+				t.Errorf("want one warning with error %q, got:\n%s", tt.want, run.stderr)
+			}
+			if strings.Contains(run.stderr, "mkr") || strings.Contains(run.stderr, strings.TrimPrefix(tt.endpoint, "http://")) {
+				t.Errorf("stderr names the endpoint:\n%s", run.stderr)
+			}
+			// Generous: the bound is the point, not the speed.
+			if run.elapsed > timeout+5*time.Second {
+				t.Errorf("ran %v with a %v deadline", run.elapsed, timeout)
+			}
+		})
+	}
+}
+
+// Privacy: nothing of tbot's configuration (secrets, addresses, paths,
+// names) reaches the wire, stdout or stderr, even with --debug. Every
+// value planted below contains "mkr"; the helper is sent by design and is
+// not planted.
+func TestReportPrivacy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mkr-config-dir")
+	fileA := writeFile(t, filepath.Join(dir, "mkr-a.yaml"), `version: v2
+proxy_server: mkr-proxy-host.example:443
+onboarding:
+  join_method: github
+  token: mkr-token-name
+  github:
+    enterprise_server_host: mkr-ghes.example
+credential_ttl: 1h
+storage:
+  type: directory
+  path: /var/lib/mkr-storage-path
+mkr-unknown-key: mkr-unknown-value
+outputs:
+  - type: identity
+    roles: [mkr-role-name]
+    cluster: mkr-cluster-name
+    destination:
+      type: directory
+      path: /opt/mkr-output-path
+  - type: application
+    app_name: mkr-app-name
+    destination:
+      type: kubernetes_secret
+      name: mkr-secret-name
+  - type: database
+    service: mkr-db-service
+    database: mkr-db-name
+    username: mkr-db-user
+    destination: {type: memory}
+services:
+  - type: kubernetes/v2
+    selectors: [{name: mkr-kube-cluster, labels: {mkr-label: mkr-label-value}}]
+    destination: {type: directory, path: /opt/mkr-kube-path}
+  - type: application-tunnel
+    app_name: mkr-tunnel-app
+    listen: tcp://mkr-listen-host.example:8443
+  - type: mkr-future-service-type
+    mkr-option: mkr-option-value
+`, 0o600)
+	fileC := `version: v2
+join_uri: tbot+proxy+bound-keypair://mkr-uri-token:mkr-uri-secret@mkr-uri-host.example:443
+onboarding:
+  bound_keypair:
+    registration_secret: mkr-registration-secret
+services:
+  - type: database-tunnel
+    service: mkr-db-service
+    listen: tcp://mkr-db-listen.example:5432
+  - type: workload-identity-x509
+    selector: {name: mkr-wid-name}
+    destination: {type: directory, path: /opt/mkr-wid-path}
+`
+	pathC := writeFile(t, filepath.Join(dir, "mkr-c.yaml"), fileC, 0o600)
+	badYAML := writeFile(t, filepath.Join(dir, "mkr-bad.yaml"), "version: v2\nmkr-key: [mkr-unclosed, {mkr-inner: mkr-value\n", 0o600)
+	badVersion := writeFile(t, filepath.Join(dir, "mkr-version.yaml"), "version: mkr-version\n", 0o600)
+
+	tests := []struct {
+		name string
+		env  config.Env
+		args []string
+		sent bool
+	}{
+		{"file, flags and env", config.Env{"TELEPORT_PROXY": "mkr-env-proxy.example:443"},
+			[]string{"start", "-c", fileA, "--oneshot", "--certificate-ttl", "1h", "--diag-addr", "mkr-diag.example:3000",
+				"--pid-file", "/run/mkr-pid-path/tbot.pid", "--data-dir", "/var/lib/mkr-data-dir", "--join-method", "github",
+				"--future-flag", "mkr-future-value", "--future-flag2=mkr-future-value2"}, true},
+		{"start mode flags over TBOT_CONFIG_PATH", config.Env{"TBOT_CONFIG_PATH": fileA, "TELEPORT_BOT_TOKEN": "mkr-env-token"},
+			[]string{"start", "identity", "--destination", "/opt/mkr-dest-path", "--token", "mkr-flag-token", "--join-method", "github",
+				"--proxy-server", "mkr-flag-proxy.example:443", "--storage", "/var/mkr-flag-storage", "--registration-secret", "mkr-flag-regsecret",
+				"--cluster", "mkr-flag-cluster", "--reader-user", "mkr-reader-user", "--ca-pin", "sha256:mkr-ca-pin"}, true},
+		{"join_uri in the file", nil, []string{"start", "-c", pathC}, true},
+		{"join_uri flag", nil,
+			[]string{"start", "app-tunnel", "--join-uri", "tbot+proxy+github://mkr-flag-uri-token:mkr-flag-uri-secret@mkr-flag-uri-host.example:443",
+				"--app", "mkr-flag-app", "--listen", "tcp://mkr-listen.example:1234", "--registration-secret-path", "/run/mkr-regsecret-path"}, true},
+		{"TBOT_CONFIG", config.Env{"TBOT_CONFIG": base64.StdEncoding.EncodeToString([]byte(fileC))}, []string{"start"}, true},
+		{"refused: join_uri with a token", nil, []string{"start", "-c", pathC, "--token", "mkr-refused-token"}, false},
+		{"refused: malformed file", nil, []string{"start", "-c", badYAML}, false},
+		{"refused: unknown version", nil, []string{"start", "-c", badVersion}, false},
+		{"refused: missing file", nil, []string{"start", "-c", filepath.Join(dir, "mkr-missing.yaml")}, false},
+	}
+	check := func(t *testing.T, how string, srv *sendServer, sent bool, stdout, stderr string) {
+		t.Helper()
+		events, raw := srv.received()
+		if sent && len(events) != 1 {
+			t.Fatalf("%s: %d events, want 1; stderr:\n%s", how, len(events), stderr)
+		}
+		if !sent && (srv.conns.Load() != 0 || !strings.Contains(stderr, "WARN")) {
+			t.Fatalf("%s: want a warning and no connection, got %d connections; stderr:\n%s", how, srv.conns.Load(), stderr)
+		}
+		for name, text := range map[string]string{"request": string(bytes.Join(raw, nil)), "stdout": stdout, "stderr": stderr} {
+			if i := strings.Index(strings.ToLower(text), "mkr"); i >= 0 {
+				t.Errorf("%s: %s carries a planted value near %q:\n%s", how, name, text[max(0, i-40):min(len(text), i+40)], text)
+			}
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := withEnv(tt.env, "TELEPORT_ANONYMOUS_TELEMETRY", "1", "_TBOT_TELEMETRY_HELPER", "gha:teleport-actions/auth")
+
+			srv := startSendServer(t)
+			sys := newTestSystem(t, env)
+			sys.run(t, append([]string{"report", "--endpoint", srv.URL, "--tbot-version", "17.4.2", "--debug", "--log-format", "json", "--"}, tt.args...)...)
+			check(t, "in-process", srv, tt.sent, sys.out.String(), sys.err.String())
+
+			srv = startSendServer(t)
+			run := runBinary(t, env, append([]string{"report", "--endpoint", srv.URL, "--tbot-version", "17.4.2", "--debug", "--"}, tt.args...)...)
+			check(t, "binary", srv, tt.sent, run.stdout, run.stderr)
+			if tt.sent && !strings.Contains(run.stderr, "Successfully transmitted anonymous telemetry") {
+				t.Errorf("binary: no success line:\n%s", run.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/event"
+)
+
+// The work between reading tbot's configuration and the bytes on the wire.
+func BenchmarkDeriveAndMarshal(b *testing.B) {
+	view := &config.View{
+		Oneshot:    true,
+		JoinMethod: "github",
+		Services:   []string{"identity", "application", "database-tunnel", "kubernetes/v2", "ssh-multiplexer"},
+	}
+	env := config.Env{event.EnvHelper: "gha:teleport-actions/auth", event.EnvHelperVersion: "2.1.2"}
+	now := time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)
+	src := event.Sources{Now: func() time.Time { return now }, NewID: uuid.NewRandom}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := event.Derive(view, env, "v17.4.2", src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := proto.Marshal(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// One send to a loopback Connect handler, connection kept alive between
+// sends as it would be between retries.
+func BenchmarkSendLoopback(b *testing.B) {
+	svc := &service{}
+	srv := startServer(b, svc.handler())
+	client, err := NewHTTPClient(config.Env{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(client.CloseIdleConnections)
+	opts := SendOptions{Endpoint: srv.URL, Client: client}
+	ev := testEvent()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Send(ctx, opts, ev); err != nil {
+			b.Fatal(err)
+		}
+		svc.mu.Lock()
+		svc.received = svc.received[:0]
+		svc.mu.Unlock()
+	}
+}
