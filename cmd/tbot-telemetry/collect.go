@@ -3,9 +3,63 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tbot-telemetry/tbot-telemetry/collect"
 )
 
-// runCollect is `collect`: a local receiver that writes each event as a line.
-func runCollect(ctx context.Context, sys *system, listen, output string) error {
-	return errors.New("collect is not built yet")
+// runCollect is `collect`: a local receiver that writes each accepted event
+// as one JSON line to stdout or appends it to output. SIGTERM and SIGINT (or
+// the end of ctx) stop it after the requests in flight are answered; a
+// second signal stops it at once.
+func runCollect(ctx context.Context, sys *system, listen, output string) (err error) {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		// Back to the default action, so that an operator who will not
+		// wait out the grace can signal again. No line is lost by that:
+		// an event is answered only once its line is written.
+		stop()
+	}()
+	log := newLogger(sys.stderr, "text", false)
+
+	var w io.Writer = sys.stdout
+	if output != "" {
+		f, openErr := os.OpenFile(output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if openErr != nil {
+			return fmt.Errorf("opening the output file: %w", openErr)
+		}
+		defer func() {
+			// Lines are not synced one by one (see collect's writeLine);
+			// one sync on the way out makes a clean stop durable. Pipes
+			// and terminals cannot sync, and need not.
+			syncErr := f.Sync()
+			if errors.Is(syncErr, syscall.EINVAL) {
+				syncErr = nil
+			}
+			if closeErr := errors.Join(syncErr, f.Close()); closeErr != nil {
+				err = errors.Join(err, fmt.Errorf("closing the output file: %w", closeErr))
+			}
+		}()
+		w = f
+	}
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	path, h := collect.NewHandler(w, sys.now, log)
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	// The operator's own address, printed so that --listen 127.0.0.1:0
+	// is usable.
+	log.Info("Collecting tbot events.", "listen", ln.Addr().String())
+	return collect.Serve(ctx, ln, mux, log)
 }
