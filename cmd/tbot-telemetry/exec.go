@@ -3,9 +3,213 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/event"
+	"github.com/tbot-telemetry/tbot-telemetry/report"
+	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
+// maxVersionOutput bounds what is read of `PROGRAM version`; its one line is
+// far shorter.
+const maxVersionOutput = 4096
+
 // runExec is `exec`: start PROGRAM at once, report beside it, mirror its exit.
+//
+// Nothing that could take time or fail for the event's sake (reading tbot's
+// configuration, asking it for its version, the network) happens before the
+// child runs, and nothing the event goes through changes the exit status.
 func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string) error {
-	return errors.New("exec is not built yet")
+	if len(argv) == 0 {
+		return usageError(sys, errors.New("exec needs PROGRAM after --"))
+	}
+	// One deadline for the event, counted from launch.
+	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
+	defer cancel()
+
+	// Catch before the child exists, so that a signal meant for it is
+	// queued instead of ending this process.
+	signals := supervise.Catch()
+	defer signals.Stop()
+	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
+	defer sup.Close()
+
+	sys = withSharedOutput(sys)
+	program, tbotArgs := argv[0], argv[1:]
+	decision := report.Decide(sys.env)
+	sends := decision.Enabled && !flags.dryRun
+	childEnv := sys.env
+	if sends && !keepChildTelemetry {
+		// So that one start is one event: tbot would send its own.
+		childEnv = withVariable(sys.env, report.EnvTelemetry, "0")
+	}
+	env := envList(childEnv)
+
+	path, err := supervise.LookPath(program, sys.env["PATH"])
+	var child *supervise.Process
+	if err == nil {
+		child, err = sup.Start(&supervise.Command{
+			Path: path, Args: argv, Env: env,
+			Stdin: sys.stdin, Stdout: sys.stdout, Stderr: sys.stderr,
+		})
+	}
+	if err != nil {
+		return startFailure(sys, program, err)
+	}
+
+	log := flags.logger(sys, tbotArgs)
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		reportBeside(ctx, sys, log, flags, decision, tbotArgs, func(ctx context.Context) (string, error) {
+			return probeVersion(ctx, sup, path, program, env)
+		})
+	}()
+
+	child.Forward(signals.C())
+	status, err := child.Wait()
+	if err != nil {
+		fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %v\n", program, err)
+		return exitFailure
+	}
+	awaitReport(ctx, log, reported, signals.C())
+	if code := status.ExitCode(); code != 0 {
+		return exitStatus(code)
+	}
+	return nil
+}
+
+// startFailure reports a PROGRAM that could not be started, with the status
+// a shell would give it. It names the program as the user typed it.
+func startFailure(sys *system, program string, err error) error {
+	var start *supervise.StartError
+	if !errors.As(err, &start) {
+		fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %v\n", program, err)
+		return exitStatus(supervise.ExitCannotExecute)
+	}
+	fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %s\n", program, start.Reason)
+	return exitStatus(start.Code)
+}
+
+// reportBeside derives and sends (or prints) the event while the child runs.
+// Its outcome is only ever logged.
+func reportBeside(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision report.Decision,
+	tbotArgs []string, probe func(context.Context) (string, error)) {
+	if !flags.dryRun && !decision.Enabled {
+		log.Info(decision.LogMessage(), "reason", decision.Reason)
+		return
+	}
+	log.Info(decision.LogMessage())
+	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, probe)
+	if req == nil || err != nil {
+		return
+	}
+	if flags.dryRun {
+		line, err := event.MarshalLine(req, sys.now())
+		if err != nil {
+			log.Warn("Could not print the anonymous telemetry event.", "error", err)
+			return
+		}
+		// One write, so the line stays whole among the child's output.
+		if _, err := sys.stdout.Write(line); err != nil {
+			log.Warn("Could not print the anonymous telemetry event.", "error", err)
+		}
+		return
+	}
+	opts := report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Env: sys.env, Logger: log}
+	if err := report.Send(ctx, opts, req); err != nil {
+		log.Warn("Failed to send anonymous telemetry.", "error", err)
+	}
+}
+
+// awaitReport waits for an unfinished send after the child has ended: until
+// it is done, the deadline passes, or a signal asks this process to stop.
+func awaitReport(ctx context.Context, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal) {
+	select {
+	case <-reported:
+		return
+	default:
+	}
+	log.Debug("Waiting for anonymous telemetry to be sent.")
+	for {
+		select {
+		case <-reported:
+			return
+		case <-ctx.Done():
+			return
+		case sig := <-signals:
+			if supervise.IsStopRequest(sig) {
+				log.Debug("Stopped waiting for anonymous telemetry.", "signal", sig.String())
+				return
+			}
+		}
+	}
+}
+
+// probeVersion asks the child's own binary for its version. It goes through
+// the Supervisor rather than os/exec because, as PID 1, the Supervisor is
+// the only one allowed to wait for children.
+func probeVersion(ctx context.Context, sup *supervise.Supervisor, path, program string, env []string) (string, error) {
+	out, _, runErr := sup.Output(ctx, &supervise.Command{Path: path, Args: []string{program, "version"}, Env: env}, maxVersionOutput)
+	if v := report.ParseVersion(out); v != "" {
+		return v, nil
+	}
+	switch {
+	case ctx.Err() != nil:
+		return "", errors.New("tbot version: deadline exceeded")
+	case runErr != nil:
+		return "", errors.New("tbot version: did not run")
+	default:
+		return "", errors.New("tbot version: no version in its output")
+	}
+}
+
+// withVariable is env with key set to value, leaving env itself as it was.
+func withVariable(env config.Env, key, value string) config.Env {
+	out := make(config.Env, len(env)+1)
+	for k, v := range env {
+		out[k] = v
+	}
+	out[key] = value
+	return out
+}
+
+func envList(env config.Env) []string {
+	list := make([]string, 0, len(env))
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	return list
+}
+
+// withSharedOutput makes stdout and stderr safe to share between the child's
+// output and this program's own lines. Files need nothing: the child writes
+// to them directly and each of our lines is one write. Other writers (an
+// in-process caller's buffers) get the child's output through copying
+// goroutines, so each is wrapped in a lock.
+func withSharedOutput(sys *system) *system {
+	shared := *sys
+	if _, ok := sys.stdout.(*os.File); !ok {
+		shared.stdout = &lockedWriter{w: sys.stdout}
+	}
+	if _, ok := sys.stderr.(*os.File); !ok {
+		shared.stderr = &lockedWriter{w: sys.stderr}
+	}
+	return &shared
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -1,0 +1,664 @@
+// Package examples holds launch recipes for tbot-telemetry; its tests run
+// each recipe, as far as this machine allows, against the built binary, a
+// stand-in tbot and a loopback collector.
+package examples
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"gopkg.in/yaml.v3"
+
+	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
+	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+)
+
+// bound bounds every command these tests run.
+const bound = 20 * time.Second
+
+// binDir holds the built binary as `tbot-telemetry`, ready to go on PATH.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tbot-telemetry-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "tbot-telemetry"), "../cmd/tbot-telemetry")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build tbot-telemetry: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func builtBinary() string { return filepath.Join(binDir, "tbot-telemetry") }
+
+// tbotConfig writes a small v2 tbot file that joins with the kubernetes
+// method and has one identity output.
+func tbotConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tbot.yaml")
+	const content = `version: v2
+proxy_server: example.teleport.sh:443
+onboarding:
+  join_method: kubernetes
+  token: example-bot
+storage:
+  type: memory
+outputs:
+  - type: identity
+    destination:
+      type: directory
+      path: ./tbot-out
+`
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fakeTbot is a stand-in tbot named `tbot` in its own directory. It answers
+// `version` as tbot does; otherwise it records its arguments and the
+// TELEPORT_ANONYMOUS_TELEMETRY it got, then runs body.
+type fakeTbot struct {
+	dir, path, record string
+}
+
+func newFakeTbot(t *testing.T, body string) *fakeTbot {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fakeTbot{dir: dir, path: filepath.Join(dir, "tbot"), record: filepath.Join(dir, "record")}
+	script := fmt.Sprintf(`#!/bin/sh
+if [ "$1" = version ]; then echo "Teleport v17.4.2 git:v17.4.2-0-g0 go1.26"; exit 0; fi
+{ echo "args=$*"; echo "telemetry=${TELEPORT_ANONYMOUS_TELEMETRY-<unset>}"; } > %q
+%s
+`, f.record, body)
+	if err := os.WriteFile(f.path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// saw is what the stand-in recorded: its arguments and its telemetry
+// setting.
+func (f *fakeTbot) saw(t *testing.T) (args, telemetry string) {
+	t.Helper()
+	data, err := os.ReadFile(f.record)
+	if err != nil {
+		t.Fatalf("tbot never ran: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if v, ok := strings.CutPrefix(line, "args="); ok {
+			args = v
+		} else if v, ok := strings.CutPrefix(line, "telemetry="); ok {
+			telemetry = v
+		}
+	}
+	return args, telemetry
+}
+
+// collector is a real TbotReportingService on loopback.
+type collector struct {
+	prehogv1alphaconnect.UnimplementedTbotReportingServiceHandler
+	url    string
+	mu     sync.Mutex
+	events []*prehogv1alpha.SubmitTbotEventRequest
+}
+
+func newCollector(t *testing.T) *collector {
+	c := &collector{}
+	mux := http.NewServeMux()
+	mux.Handle(prehogv1alphaconnect.NewTbotReportingServiceHandler(c))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c.url = srv.URL
+	return c
+}
+
+func (c *collector) SubmitTbotEvent(_ context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, req.Msg)
+	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
+}
+
+// onlyEvent is the one event received, failing unless there was exactly one.
+func (c *collector) onlyEvent(t *testing.T) *prehogv1alpha.TbotStartEvent {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.events) != 1 {
+		t.Fatalf("%d events received, want 1", len(c.events))
+	}
+	return c.events[0].GetStart()
+}
+
+func (c *collector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.events)
+}
+
+// result is how a command ended.
+type result struct {
+	code           int // 128+N for death by signal N
+	stdout, stderr string
+}
+
+// runCommand runs argv with exactly env, bounded.
+func runCommand(t *testing.T, env []string, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%q did not end within %v", argv, bound)
+	}
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatalf("run %q: %v", argv, err)
+	}
+	return result{code: statusOf(cmd.ProcessState), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func statusOf(state *os.ProcessState) int {
+	ws := state.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// pathWith puts dirs before the system's own PATH.
+func pathWith(dirs ...string) string {
+	return "PATH=" + strings.Join(append(dirs, os.Getenv("PATH")), string(os.PathListSeparator))
+}
+
+// replaceAll maps each argument that equals a key to its value.
+func replaceAll(argv []string, with map[string]string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if v, ok := with[a]; ok {
+			a = v
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func readExample(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// unitDirectives reads the directives of one section of a systemd unit, in
+// order (continuation lines are not used in the recipe).
+func unitDirectives(unit, section string) map[string][]string {
+	out := map[string][]string{}
+	current := ""
+	for _, line := range strings.Split(unit, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
+		case strings.HasPrefix(line, "["):
+			current = strings.Trim(line, "[]")
+		case current == section:
+			key, value, _ := strings.Cut(line, "=")
+			out[key] = append(out[key], value)
+		}
+	}
+	return out
+}
+
+func TestSystemdUnit(t *testing.T) {
+	unit := readExample(t, "systemd/tbot.service")
+	service := unitDirectives(unit, "Service")
+	const preStart = "-/usr/local/bin/tbot-telemetry report -- start -c /etc/tbot.yaml"
+	if got := service["ExecStartPre"]; len(got) != 1 || got[0] != preStart {
+		t.Fatalf("ExecStartPre=%q, want %q", got, preStart)
+	}
+	if got := service["Environment"]; len(got) != 1 || got[0] != "TELEPORT_ANONYMOUS_TELEMETRY=1" {
+		t.Errorf("Environment=%q: the opt-in is missing", got)
+	}
+	start := service["ExecStart"]
+	if len(start) != 1 || !strings.HasPrefix(start[0], "/usr/bin/env TELEPORT_ANONYMOUS_TELEMETRY=0 /usr/local/bin/tbot start") {
+		t.Fatalf("ExecStart=%q does not run tbot with its own telemetry off", start)
+	}
+	if got := service["Restart"]; len(got) != 1 || got[0] != "always" {
+		t.Errorf("Restart=%q", got)
+	}
+
+	t.Run("systemd-analyze verify", func(t *testing.T) {
+		analyze, err := exec.LookPath("systemd-analyze")
+		if err != nil {
+			t.Skip("skipped: no systemd-analyze on this machine; the directives were checked as text above")
+		}
+		dir := t.TempDir()
+		copyPath := filepath.Join(dir, "tbot.service")
+		if err := os.WriteFile(copyPath, []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := runCommand(t, os.Environ(), analyze, "verify", copyPath)
+		if res.code != 0 {
+			t.Fatalf("systemd-analyze verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(res.stdout+res.stderr), "\n") {
+			// The binaries are not installed here; anything else is a
+			// mistake in the unit.
+			if line != "" && strings.Contains(line, "tbot.service") && !strings.Contains(line, "is not executable") {
+				t.Errorf("systemd-analyze: %s", line)
+			}
+		}
+	})
+
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), newCollector(t)
+	paths := map[string]string{
+		"/usr/local/bin/tbot-telemetry": builtBinary(),
+		"/usr/local/bin/tbot":           tbot.path,
+		"/etc/tbot.yaml":                config,
+	}
+	env := append([]string{pathWith(), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}, service["Environment"]...)
+
+	// The pre-start, as systemd runs it ("-" is systemd's, not part of
+	// the command).
+	pre := replaceAll(strings.Fields(strings.TrimPrefix(preStart, "-")), paths)
+	if res := runCommand(t, env, pre...); res.code != 0 {
+		t.Fatalf("pre-start exit %d\n%s", res.code, res.stderr)
+	}
+	if ev := c.onlyEvent(t); ev.GetJoinType() != "kubernetes" || ev.GetDestinationsOther() != 1 {
+		t.Errorf("event %v is not this configuration's", ev)
+	}
+	// A pre-start that cannot build the event still succeeds.
+	broken := replaceAll(pre, map[string]string{config: filepath.Join(t.TempDir(), "missing.yaml")})
+	if res := runCommand(t, env, broken...); res.code != 0 {
+		t.Errorf("pre-start with a missing file exit %d", res.code)
+	}
+
+	main := replaceAll(strings.Fields(start[0]), paths)
+	if res := runCommand(t, env, main...); res.code != 0 {
+		t.Fatalf("ExecStart exit %d\n%s", res.code, res.stderr)
+	}
+	if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
+		t.Errorf("tbot got %q with telemetry %q; want its start with telemetry 0", args, telemetry)
+	}
+	if c.count() != 1 {
+		t.Errorf("%d events for one start", c.count())
+	}
+}
+
+// dockerfile is the few instructions the recipe's tests look at.
+type dockerfile struct {
+	args, froms, runs, copies []string
+	entrypoint, cmd           []string
+}
+
+func parseDockerfile(t *testing.T, text string) dockerfile {
+	t.Helper()
+	var d dockerfile
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		instr, rest, _ := strings.Cut(line, " ")
+		switch strings.ToUpper(instr) {
+		case "ARG":
+			d.args = append(d.args, rest)
+		case "FROM":
+			d.froms = append(d.froms, rest)
+		case "RUN":
+			d.runs = append(d.runs, rest)
+		case "COPY":
+			d.copies = append(d.copies, rest)
+		case "ENTRYPOINT":
+			if err := json.Unmarshal([]byte(rest), &d.entrypoint); err != nil {
+				t.Fatalf("ENTRYPOINT is not in exec form: %v", err)
+			}
+		case "CMD":
+			if err := json.Unmarshal([]byte(rest), &d.cmd); err != nil {
+				t.Fatalf("CMD is not in exec form: %v", err)
+			}
+		}
+	}
+	return d
+}
+
+func TestContainerDockerfile(t *testing.T) {
+	d := parseDockerfile(t, readExample(t, "container/Dockerfile"))
+	if len(d.entrypoint) < 5 || strings.Join(d.entrypoint[1:5], " ") != "exec -- tbot start" {
+		t.Fatalf("ENTRYPOINT %q is not tbot-telemetry exec -- tbot start", d.entrypoint)
+	}
+	if len(d.froms) != 2 || d.froms[1] != "${TBOT_IMAGE}" || len(d.args) == 0 || !strings.HasPrefix(d.args[0], "TBOT_IMAGE=") {
+		t.Errorf("FROM %q / ARG %q: the final stage should be the tbot image", d.froms, d.args)
+	}
+	// The build stage builds this repository's command, and the final
+	// stage copies it to where ENTRYPOINT runs it.
+	if len(d.runs) != 1 || !strings.HasSuffix(d.runs[0], " ./cmd/tbot-telemetry") {
+		t.Fatalf("RUN %q does not build ./cmd/tbot-telemetry", d.runs)
+	}
+	if _, err := os.Stat("../cmd/tbot-telemetry/main.go"); err != nil {
+		t.Errorf("the package the Dockerfile builds is not there: %v", err)
+	}
+	if want := "--from=build /out/tbot-telemetry " + d.entrypoint[0]; !contains(d.copies, want) {
+		t.Errorf("COPY %q: want %q", d.copies, want)
+	}
+	// Building the image needs a Docker daemon and the registries; the
+	// test runs its entrypoint instead, as the container would.
+
+	// docker run IMAGE: ENTRYPOINT + CMD, tbot on PATH.
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), newCollector(t)
+	argv := replaceAll(append(append([]string{}, d.entrypoint...), d.cmd...), map[string]string{
+		d.entrypoint[0]: builtBinary(), "/config/tbot.yaml": config,
+	})
+	res := runCommand(t, []string{pathWith(tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}, argv...)
+	if res.code != 0 {
+		t.Fatalf("entrypoint exit %d\n%s", res.code, res.stderr)
+	}
+	if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
+		t.Errorf("tbot got %q with telemetry %q", args, telemetry)
+	}
+	if ev := c.onlyEvent(t); ev.GetJoinType() != "kubernetes" || ev.GetVersion() != "17.4.2" {
+		t.Errorf("event %v", ev)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestContainerEntrypointScript(t *testing.T) {
+	script, err := filepath.Abs("container/entrypoint.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := tbotConfig(t)
+
+	t.Run("status and event", func(t *testing.T) {
+		tbot, c := newFakeTbot(t, "exit 3"), newCollector(t)
+		res := runCommand(t, []string{pathWith(binDir, tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url},
+			script, "-c", config)
+		if res.code != 3 {
+			t.Errorf("exit %d, want tbot's 3\n%s", res.code, res.stderr)
+		}
+		if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
+			t.Errorf("tbot got %q with telemetry %q", args, telemetry)
+		}
+		c.onlyEvent(t)
+	})
+
+	// The shell is replaced, so `docker stop`'s SIGTERM reaches
+	// tbot-telemetry and, relayed, tbot; a shell left in between would die
+	// of it instead (143) and tbot would never see it.
+	t.Run("SIGTERM reaches tbot", func(t *testing.T) {
+		tbot := newFakeTbot(t, `trap 'echo got TERM; exit 42' TERM
+echo ready
+i=0; while [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; exit 1`)
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, script, "-c", config)
+		cmd.Env = []string{pathWith(binDir, tbot.dir)}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		if !lines.Scan() || lines.Text() != "ready" {
+			t.Fatalf("tbot said %q", lines.Text())
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		got := lines.Scan() && lines.Text() == "got TERM"
+		cmd.Wait()
+		if code := statusOf(cmd.ProcessState); !got || code != 42 {
+			t.Errorf("exit %d (tbot got TERM: %v), want tbot's 42", code, got)
+		}
+	})
+}
+
+func TestShellWrapper(t *testing.T) {
+	wrapper, err := filepath.Abs("tbot-wrapper.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := tbotConfig(t)
+	tests := []struct {
+		name          string
+		body          string
+		withTelemetry bool // tbot-telemetry on PATH
+		args          []string
+		wantCode      int
+		wantTelemetry string
+		wantEvents    int
+	}{
+		{"start", "exit 0", true, []string{"start", "-c", config}, 0, "0", 1},
+		{"tbot fails", "exit 3", true, []string{"start", "-c", config}, 3, "0", 1},
+		{"tbot dies of SIGTERM", "kill -TERM $$", true, []string{"start", "-c", config}, 143, "0", 1},
+		{"not a start", "exit 0", true, []string{"configure", "identity"}, 0, "0", 0},
+		{"no tbot-telemetry installed", "exit 3", false, []string{"start", "-c", config}, 3, "1", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tbot, c := newFakeTbot(t, tt.body), newCollector(t)
+			path := pathWith()
+			if tt.withTelemetry {
+				path = pathWith(binDir)
+			}
+			env := []string{path, "TBOT_BINARY=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}
+			res := runCommand(t, env, append([]string{wrapper}, tt.args...)...)
+			if res.code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s", res.code, tt.wantCode, res.stderr)
+			}
+			if args, telemetry := tbot.saw(t); args != strings.Join(tt.args, " ") || telemetry != tt.wantTelemetry {
+				t.Errorf("tbot got %q with telemetry %q; want %q with %q", args, telemetry, strings.Join(tt.args, " "), tt.wantTelemetry)
+			}
+			if c.count() != tt.wantEvents {
+				t.Errorf("%d events, want %d", c.count(), tt.wantEvents)
+			}
+		})
+	}
+}
+
+// workflow is the part of a GitHub Actions workflow the recipe uses.
+type workflow struct {
+	Name        string            `yaml:"name"`
+	Permissions map[string]string `yaml:"permissions"`
+	Jobs        map[string]struct {
+		RunsOn string `yaml:"runs-on"`
+		Steps  []struct {
+			Name string            `yaml:"name"`
+			Uses string            `yaml:"uses"`
+			With map[string]string `yaml:"with"`
+			Env  map[string]string `yaml:"env"`
+			Run  string            `yaml:"run"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+func TestGitHubActionsWorkflow(t *testing.T) {
+	var wf workflow
+	if err := yaml.Unmarshal([]byte(readExample(t, "github-actions.yml")), &wf); err != nil {
+		t.Fatalf("not YAML: %v", err)
+	}
+	if wf.Permissions["id-token"] != "write" {
+		t.Errorf("permissions %v: the github join method needs id-token: write", wf.Permissions)
+	}
+	var run string
+	var env map[string]string
+	for _, job := range wf.Jobs {
+		if job.RunsOn == "" {
+			t.Error("a job without runs-on")
+		}
+		for _, step := range job.Steps {
+			if (step.Uses == "") == (step.Run == "") {
+				t.Errorf("step %q needs exactly one of uses and run", step.Name)
+			}
+			if strings.Contains(step.Run, "tbot-telemetry exec") {
+				run, env = step.Run, step.Env
+			}
+		}
+	}
+	if run == "" {
+		t.Fatal("no step runs tbot through tbot-telemetry exec")
+	}
+	if env["_TBOT_TELEMETRY_HELPER"] == "" || env["_TBOT_TELEMETRY_HELPER_VERSION"] == "" || env["TELEPORT_ANONYMOUS_TELEMETRY"] != "1" {
+		t.Fatalf("step env %v: want the opt-in and both helper variables", env)
+	}
+
+	// Run the step as the runner would (bash -e), with its env.
+	shell, err := exec.LookPath("bash")
+	if err != nil {
+		shell = "/bin/sh"
+	}
+	tbot, c := newFakeTbot(t, "exit 0"), newCollector(t)
+	stepEnv := []string{pathWith(binDir, tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}
+	for k, v := range env {
+		stepEnv = append(stepEnv, k+"="+v)
+	}
+	workdir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, shell, "-e", "-c", run)
+	cmd.Env, cmd.Dir = stepEnv, workdir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("step failed: %v\n%s", err, out)
+	}
+	if _, telemetry := tbot.saw(t); telemetry != "0" {
+		t.Errorf("tbot got telemetry %q, want 0", telemetry)
+	}
+	ev := c.onlyEvent(t)
+	if ev.GetHelper() != env["_TBOT_TELEMETRY_HELPER"] || ev.GetHelperVersion() != env["_TBOT_TELEMETRY_HELPER_VERSION"] {
+		t.Errorf("helper %q %q, want the step's %q %q", ev.GetHelper(), ev.GetHelperVersion(),
+			env["_TBOT_TELEMETRY_HELPER"], env["_TBOT_TELEMETRY_HELPER_VERSION"])
+	}
+	if ev.GetJoinType() != "github" || ev.GetRunMode() != prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT || ev.GetDestinationsOther() != 1 {
+		t.Errorf("event %v is not the step's start", ev)
+	}
+}
+
+// pod is the part of a Pod the recipe uses.
+type pod struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Spec       struct {
+		Containers []struct {
+			Name    string   `yaml:"name"`
+			Image   string   `yaml:"image"`
+			Command []string `yaml:"command"`
+			Args    []string `yaml:"args"`
+			Env     []struct {
+				Name  string `yaml:"name"`
+				Value string `yaml:"value"`
+			} `yaml:"env"`
+			VolumeMounts []struct {
+				Name      string `yaml:"name"`
+				MountPath string `yaml:"mountPath"`
+			} `yaml:"volumeMounts"`
+		} `yaml:"containers"`
+		Volumes []struct {
+			Name string `yaml:"name"`
+		} `yaml:"volumes"`
+	} `yaml:"spec"`
+}
+
+func TestKubernetesPod(t *testing.T) {
+	var p pod
+	if err := yaml.Unmarshal([]byte(readExample(t, "kubernetes-pod.yaml")), &p); err != nil {
+		t.Fatalf("not YAML: %v", err)
+	}
+	if p.APIVersion != "v1" || p.Kind != "Pod" || len(p.Spec.Containers) != 1 {
+		t.Fatalf("not a one-container v1 Pod: %s %s", p.APIVersion, p.Kind)
+	}
+	ctr := p.Spec.Containers[0]
+	argv := append(append([]string{}, ctr.Command...), ctr.Args...)
+	if len(argv) < 5 || strings.Join(argv[1:5], " ") != "exec -- tbot start" {
+		t.Fatalf("command %q is not tbot-telemetry exec -- tbot start", argv)
+	}
+	env := []string{}
+	for _, e := range ctr.Env {
+		env = append(env, e.Name+"="+e.Value)
+	}
+	if !contains(env, "TELEPORT_ANONYMOUS_TELEMETRY=1") {
+		t.Errorf("env %q: the opt-in is missing", env)
+	}
+	mounted := false
+	for _, m := range ctr.VolumeMounts {
+		for _, v := range p.Spec.Volumes {
+			mounted = mounted || (m.Name == v.Name && m.MountPath == "/config")
+		}
+	}
+	if !mounted || !contains(argv, "/config/tbot.yaml") {
+		t.Errorf("the config file is not on a mounted volume")
+	}
+
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), newCollector(t)
+	argv = replaceAll(argv, map[string]string{argv[0]: builtBinary(), "/config/tbot.yaml": config})
+	res := runCommand(t, append(env, pathWith(tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS="+c.url), argv...)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if _, telemetry := tbot.saw(t); telemetry != "0" {
+		t.Errorf("tbot got telemetry %q, want 0", telemetry)
+	}
+	if ev := c.onlyEvent(t); ev.GetJoinType() != "kubernetes" {
+		t.Errorf("event %v", ev)
+	}
+	// tbot's --log-format json makes tbot-telemetry log JSON too.
+	for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+		if line != "" && !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %s", line)
+		}
+	}
+}
+
+func TestReadmeIndexesEveryRecipe(t *testing.T) {
+	readme := readExample(t, "README.md")
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == "README.md" || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		if !strings.Contains(readme, "("+path+")") {
+			t.Errorf("README.md does not link %s", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
