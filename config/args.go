@@ -124,7 +124,13 @@ func ParseArgs(args []string, env Env) (*Invocation, error) {
 	values := newFlagValues()
 	values.register(app, globalFlags, "")
 	start := app.Command("start", "")
+	// Only the mode the filter found (and legacy, kingpin's default) is
+	// modelled: the others cannot be selected, and building them all would
+	// be most of a report's start-up work.
 	for _, m := range modes {
+		if m.name != modeLegacy && m.name != mode.name {
+			continue
+		}
 		cmd := start.Command(m.name, "")
 		for _, a := range m.aliases {
 			cmd = cmd.Alias(a)
@@ -293,9 +299,10 @@ func (v *durationValue) Set(s string) error {
 
 func (v *durationValue) String() string { return v.d.String() }
 
+// The patterns of kingpin's messages, compiled only when one is described.
 var (
-	quotedFlag  = regexp.MustCompile(`'(--?[A-Za-z0-9][A-Za-z0-9-]*)'`)
-	flagNameRef = regexp.MustCompile(`--[a-z0-9][a-z0-9-]*`)
+	quotedFlag  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`'(--?[A-Za-z0-9][A-Za-z0-9-]*)'`) })
+	flagNameRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`--[a-z0-9][a-z0-9-]*`) })
 )
 
 // describeParseError turns a kingpin error into a phrase that names the flag
@@ -304,18 +311,18 @@ func describeParseError(err error) string {
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "expected argument for flag"):
-		if m := quotedFlag.FindStringSubmatch(msg); m != nil {
+		if m := quotedFlag().FindStringSubmatch(msg); m != nil {
 			return "flag " + m[1] + " is missing its value"
 		}
 		return "a flag is missing its value"
 	case strings.HasPrefix(msg, "required flag"):
-		return "required flag " + strings.Join(flagNameRef.FindAllString(msg, -1), ", ") + " not provided"
+		return "required flag " + strings.Join(flagNameRef().FindAllString(msg, -1), ", ") + " not provided"
 	case strings.Contains(msg, "cannot be repeated"):
 		return "a flag that cannot be repeated was repeated"
 	case strings.HasPrefix(msg, "unexpected"):
 		return "unexpected argument"
 	}
-	if m := flagNameRef.FindString(msg); m != "" {
+	if m := flagNameRef().FindString(msg); m != "" {
 		return "invalid value for " + m
 	}
 	return "invalid arguments"

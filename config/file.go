@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -339,9 +340,12 @@ func kindError(n *yaml.Node, want string) error {
 	return fmt.Errorf("line %d: wrong value type (expected %s)", n.Line, want)
 }
 
+// The patterns of yaml.v3's messages, compiled only when one is described.
 var (
-	yamlTypeError = regexp.MustCompile("^line (\\d+): cannot unmarshal (!!\\w+)(?: `(?s:.*)`)? into (.+)$")
-	yamlQuoted    = regexp.MustCompile("'[^']*'|\"[^\"]*\"|`[^`]*`")
+	yamlTypeError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("^line (\\d+): cannot unmarshal (!!\\w+)(?: `(?s:.*)`)? into (.+)$")
+	})
+	yamlQuoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("'[^']*'|\"[^\"]*\"|`[^`]*`") })
 )
 
 // describeYAMLError rewrites yaml.v3's errors, which quote values from the
@@ -352,10 +356,10 @@ func describeYAMLError(err error) string {
 	if errors.As(err, &typeErr) {
 		msgs := make([]string, 0, len(typeErr.Errors))
 		for _, e := range typeErr.Errors {
-			if m := yamlTypeError.FindStringSubmatch(e); m != nil {
+			if m := yamlTypeError().FindStringSubmatch(e); m != nil {
 				msgs = append(msgs, fmt.Sprintf("line %s: wrong value type (%s where %s was expected)", m[1], m[2], goTypeWord(m[3])))
 			} else {
-				msgs = append(msgs, yamlQuoted.ReplaceAllString(e, "…"))
+				msgs = append(msgs, yamlQuoted().ReplaceAllString(e, "…"))
 			}
 			if len(msgs) == 3 {
 				break
@@ -363,7 +367,7 @@ func describeYAMLError(err error) string {
 		}
 		return strings.Join(msgs, "; ")
 	}
-	return yamlQuoted.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "…")
+	return yamlQuoted().ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "…")
 }
 
 // goTypeWord names a Go type in the words of a YAML user.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // kingpin refuses any flag or command it does not know, but tbot adds flags
@@ -50,10 +51,13 @@ var helpFlags = map[string]bool{"help": true, "help-long": true, "help-man": tru
 
 // printableName is how a passed-over flag or mode may appear in a debug line:
 // a name, never a value that was mistaken for one.
-var printableName = regexp.MustCompile(`^-{0,2}[A-Za-z0-9][A-Za-z0-9/_-]{0,39}$`)
+// It is compiled on first use: most runs pass nothing over.
+var printableName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^-{0,2}[A-Za-z0-9][A-Za-z0-9/_-]{0,39}$`)
+})
 
 func safeName(s string) string {
-	if printableName.MatchString(s) {
+	if printableName().MatchString(s) {
 		return s
 	}
 	return "(unprintable)"

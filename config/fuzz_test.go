@@ -58,7 +58,7 @@ func FuzzParseFile(f *testing.F) {
 			}
 			return
 		}
-		if v.JoinMethod != "" && !plausibleJoinMethod.MatchString(v.JoinMethod) {
+		if v.JoinMethod != "" && !isPlausibleJoinMethod(v.JoinMethod) {
 			// The merge refuses it; parseFile may carry it, but it must be
 			// refused before it reaches an event.
 			if _, err := merge(&Invocation{}, v); err == nil {
@@ -109,7 +109,7 @@ func FuzzParseArgs(f *testing.F) {
 		if len(v.Services) > 1 {
 			t.Fatalf("a command line alone configured %d services", len(v.Services))
 		}
-		if v.JoinMethod != "" && !plausibleJoinMethod.MatchString(v.JoinMethod) {
+		if v.JoinMethod != "" && !isPlausibleJoinMethod(v.JoinMethod) {
 			t.Fatalf("implausible join method %q", v.JoinMethod)
 		}
 	})

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -24,9 +23,20 @@ var urlSafeJoinMethods = map[string]string{
 	"genericoidc":    "generic_oidc",
 }
 
-// plausibleJoinMethod is the shape of every join method tbot has known; a
-// newer one passes, anything else (a typo, a pasted secret) is refused.
-var plausibleJoinMethod = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+// isPlausibleJoinMethod tells whether s has the shape of every join method
+// tbot has known (lower-case letters, digits and _, at most 32): a newer one
+// passes, anything else (a typo, a pasted secret) is refused.
+func isPlausibleJoinMethod(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 var errBadJoinURI = errors.New("not a valid join URI")
 
@@ -49,7 +59,7 @@ func parseJoinURI(raw string) (joinURI, error) {
 		method = m
 	}
 	method = strings.ReplaceAll(method, "-", "_")
-	if !plausibleJoinMethod.MatchString(method) {
+	if !isPlausibleJoinMethod(method) {
 		return joinURI{}, errors.New("join URI has an unrecognized join method")
 	}
 	return joinURI{Set: true, JoinMethod: method}, nil

@@ -70,7 +70,7 @@ func merge(inv *Invocation, file *fileView) (*View, error) {
 		}
 		joinMethod = uri.JoinMethod
 	}
-	if joinMethod != "" && !plausibleJoinMethod.MatchString(joinMethod) {
+	if joinMethod != "" && !isPlausibleJoinMethod(joinMethod) {
 		return nil, fmt.Errorf("tbot would refuse the join method: unrecognized join method")
 	}
 	v.JoinMethod = joinMethod

@@ -6,7 +6,6 @@ package event
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -122,14 +121,17 @@ func cleanHelper(s string) string {
 	return b.String()
 }
 
-var versionShape = regexp.MustCompile(`^[0-9][0-9A-Za-z.+-]{0,63}$`)
-
 // NormalizeVersion returns tbot's version as the event carries it (no
 // leading v), or "" when it does not look like a version at all.
 func NormalizeVersion(v string) string {
 	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if !versionShape.MatchString(v) {
+	if v == "" || len(v) > 64 || v[0] < '0' || v[0] > '9' {
 		return ""
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '+' || c == '-') {
+			return ""
+		}
 	}
 	return v
 }

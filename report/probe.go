@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
@@ -21,12 +22,12 @@ const maxProbeOutput = 4096
 
 // versionLine is how teleport-actions reads `tbot version`, Enterprise
 // builds included.
-var versionLine = regexp.MustCompile(`Teleport (?:Enterprise )?v(\S+)`)
+var versionLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Teleport (?:Enterprise )?v(\S+)`) })
 
 // ParseVersion reads the version out of `tbot version` output, without the
 // leading v; empty when the output has none.
 func ParseVersion(out []byte) string {
-	if m := versionLine.FindSubmatch(out); m != nil {
+	if m := versionLine().FindSubmatch(out); m != nil {
 		return string(m[1])
 	}
 	return ""

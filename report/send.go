@@ -360,7 +360,10 @@ func isNetworkError(err error) bool {
 
 // addressLike finds what could be an address in a server's message: a URL,
 // userinfo, an IPv4 or IPv6 address.
-var addressLike = regexp.MustCompile(`://|@|\b\d{1,3}(\.\d{1,3}){3}\b|[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,}`)
+// It is compiled only when a server sends a message.
+var addressLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`://|@|\b\d{1,3}(\.\d{1,3}){3}\b|[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,}`)
+})
 
 // serverMessage is the server's own message, kept to printable ASCII and
 // maxServerMessage bytes, and withheld when it might name an address or
@@ -380,7 +383,7 @@ func serverMessage(err error, secrets []string) string {
 			return "server message withheld"
 		}
 	}
-	if addressLike.MatchString(msg) {
+	if addressLike().MatchString(msg) {
 		return "server message withheld"
 	}
 	if len(msg) > maxServerMessage {
