@@ -102,6 +102,10 @@ lint: ## gofmt, go vet, staticcheck, buf lint and buf format checks
 bench: ## Run all benchmarks (no tests)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+.PHONY: bench-e2e
+bench-e2e: ## Whole-process runs against curl and the bare child (hyperfine), peak memory, binary size
+	bash bench/e2e.sh
+
 .PHONY: fuzz
 fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s)
 	@pkgs="$$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...)"; \
