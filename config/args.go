@@ -29,6 +29,15 @@ func EnvFromList(list []string) Env {
 	return env
 }
 
+// List returns the environment as "KEY=value" entries, for a child process.
+func (e Env) List() []string {
+	list := make([]string, 0, len(e))
+	for k, v := range e {
+		list = append(list, k+"="+v)
+	}
+	return list
+}
+
 // lookup returns a variable's value, an empty one counting as unset, as it
 // does for the kingpin flags tbot binds to variables.
 func (e Env) lookup(key string) (string, bool) {

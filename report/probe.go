@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io/fs"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
 // maxProbeOutput bounds what is read of `tbot version`; its one line is far
@@ -37,51 +34,35 @@ func ParseVersion(out []byte) string {
 // bare name is looked up on the PATH of env, as the shell that launches tbot
 // would.
 func ProbeVersion(ctx context.Context, tbot string, env config.Env) (string, error) {
-	path, err := lookPath(tbot, env["PATH"])
+	path, err := supervise.LookPath(tbot, env["PATH"])
 	if err != nil {
-		return "", err
+		return "", errors.New("tbot version: tbot not found")
 	}
 	var out limitedBuffer
 	cmd := exec.CommandContext(ctx, path, "version")
-	cmd.Env = envList(env)
+	cmd.Env = env.List()
 	cmd.Stdout = &out
 	// A tbot that leaves a process holding stdout must not hold us.
 	cmd.WaitDelay = 100 * time.Millisecond
 	runErr := cmd.Run()
-	if v := ParseVersion(out.Bytes()); v != "" {
+	return VersionFromOutput(ctx, out.Bytes(), runErr)
+}
+
+// VersionFromOutput is the outcome of a `tbot version` run, however it was
+// run: the version it printed, or why there is none. The errors name no
+// path.
+func VersionFromOutput(ctx context.Context, out []byte, runErr error) (string, error) {
+	if v := ParseVersion(out); v != "" {
 		return v, nil
 	}
-	if runErr != nil {
-		if ctx.Err() != nil {
-			return "", errors.New("tbot version: deadline exceeded")
-		}
+	switch {
+	case ctx.Err() != nil:
+		return "", errors.New("tbot version: deadline exceeded")
+	case runErr != nil:
 		return "", errors.New("tbot version: did not run")
+	default:
+		return "", errors.New("tbot version: no version in its output")
 	}
-	return "", errors.New("tbot version: no version in its output")
-}
-
-func lookPath(name, pathList string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil
-	}
-	for _, dir := range filepath.SplitList(pathList) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fs.ErrNotExist
-}
-
-func envList(env config.Env) []string {
-	list := make([]string, 0, len(env))
-	for k, v := range env {
-		list = append(list, k+"="+v)
-	}
-	return list
 }
 
 // limitedBuffer keeps the first maxProbeOutput bytes and drops the rest

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
-	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
@@ -48,7 +47,7 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		// So that one start is one event: tbot would send its own.
 		childEnv = withVariable(sys.env, report.EnvTelemetry, "0")
 	}
-	env := envList(childEnv)
+	env := childEnv.List()
 
 	path, err := supervise.LookPath(program, sys.env["PATH"])
 	var child *supervise.Process
@@ -66,7 +65,8 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	reported := make(chan struct{})
 	go func() {
 		defer close(reported)
-		reportBeside(ctx, sys, log, flags, decision, tbotArgs, func(ctx context.Context) (string, error) {
+		// Its outcome is only ever logged: the exit status is the child's.
+		_ = deliver(ctx, sys, log, flags, decision, tbotArgs, func(ctx context.Context) (string, error) {
 			return probeVersion(ctx, sup, path, program, env)
 		})
 	}()
@@ -94,37 +94,6 @@ func startFailure(sys *system, program string, err error) error {
 	}
 	fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %s\n", program, start.Reason)
 	return exitStatus(start.Code)
-}
-
-// reportBeside derives and sends (or prints) the event while the child runs.
-// Its outcome is only ever logged.
-func reportBeside(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision report.Decision,
-	tbotArgs []string, probe func(context.Context) (string, error)) {
-	if !flags.dryRun && !decision.Enabled {
-		log.Info(decision.LogMessage(), "reason", decision.Reason)
-		return
-	}
-	log.Info(decision.LogMessage())
-	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, probe)
-	if req == nil || err != nil {
-		return
-	}
-	if flags.dryRun {
-		line, err := event.MarshalLine(req, sys.now())
-		if err != nil {
-			log.Warn("Could not print the anonymous telemetry event.", "error", err)
-			return
-		}
-		// One write, so the line stays whole among the child's output.
-		if _, err := sys.stdout.Write(line); err != nil {
-			log.Warn("Could not print the anonymous telemetry event.", "error", err)
-		}
-		return
-	}
-	opts := report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Env: sys.env, Logger: log}
-	if err := report.Send(ctx, opts, req); err != nil {
-		log.Warn("Failed to send anonymous telemetry.", "error", err)
-	}
 }
 
 // awaitReport waits for an unfinished send after the child has ended: until
@@ -156,17 +125,7 @@ func awaitReport(ctx context.Context, log *slog.Logger, reported <-chan struct{}
 // the only one allowed to wait for children.
 func probeVersion(ctx context.Context, sup *supervise.Supervisor, path, program string, env []string) (string, error) {
 	out, _, runErr := sup.Output(ctx, &supervise.Command{Path: path, Args: []string{program, "version"}, Env: env}, maxVersionOutput)
-	if v := report.ParseVersion(out); v != "" {
-		return v, nil
-	}
-	switch {
-	case ctx.Err() != nil:
-		return "", errors.New("tbot version: deadline exceeded")
-	case runErr != nil:
-		return "", errors.New("tbot version: did not run")
-	default:
-		return "", errors.New("tbot version: no version in its output")
-	}
+	return report.VersionFromOutput(ctx, out, runErr)
 }
 
 // withVariable is env with key set to value, leaving env itself as it was.
@@ -177,14 +136,6 @@ func withVariable(env config.Env, key, value string) config.Env {
 	}
 	out[key] = value
 	return out
-}
-
-func envList(env config.Env) []string {
-	list := make([]string, 0, len(env))
-	for k, v := range env {
-		list = append(list, k+"="+v)
-	}
-	return list
 }
 
 // withSharedOutput makes stdout and stderr safe to share between the child's

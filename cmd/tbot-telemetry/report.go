@@ -15,32 +15,43 @@ import (
 // (or print it), always exiting 0 unless --strict.
 func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath string, tbotArgs []string) error {
 	log := flags.logger(sys, tbotArgs)
-	decision := report.Decide(sys.env)
+	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
+	defer cancel()
+	err := deliver(ctx, sys, log, flags, report.Decide(sys.env), tbotArgs, func(ctx context.Context) (string, error) {
+		return report.ProbeVersion(ctx, tbotPath, sys.env)
+	})
+	return flags.failure(err)
+}
+
+// deliver is the work of report and exec alike: say whether telemetry is
+// enabled, then derive the event and send it, or print it under --dry-run.
+// It logs every outcome itself; the error it returns is only for --strict.
+func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision report.Decision,
+	tbotArgs []string, probe func(context.Context) (string, error)) error {
 	if !flags.dryRun && !decision.Enabled {
 		log.Info(decision.LogMessage(), "reason", decision.Reason)
 		return nil
 	}
 	log.Info(decision.LogMessage())
-
-	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
-	defer cancel()
-	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, func(ctx context.Context) (string, error) {
-		return report.ProbeVersion(ctx, tbotPath, sys.env)
-	})
+	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, probe)
 	if req == nil {
-		return flags.failure(err)
+		return err
 	}
 	if flags.dryRun {
 		line, err := event.MarshalLine(req, sys.now())
-		if err != nil {
-			return flags.failure(err)
+		if err == nil {
+			// One write, so that the line stays whole among a child's output.
+			_, err = sys.stdout.Write(line)
 		}
-		_, err = sys.stdout.Write(line)
+		if err != nil {
+			log.Warn("Could not print the anonymous telemetry event.", "error", err)
+		}
 		return err
 	}
-	if err := report.Send(ctx, report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Env: sys.env, Logger: log}, req); err != nil {
+	opts := report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Env: sys.env, Logger: log}
+	if err := report.Send(ctx, opts, req); err != nil {
 		log.Warn("Failed to send anonymous telemetry.", "error", err)
-		return flags.failure(err)
+		return err
 	}
 	return nil
 }
