@@ -112,17 +112,18 @@ func ReadLogHints(args []string, env Env) LogHints {
 	return h
 }
 
-// disableFileExpansion turns off kingpin's @file argument expansion, which
+// DisableFileExpansion turns off kingpin's @file argument expansion, which
 // is a package variable in kingpin: an argument starting with @ must never
-// make this program read a file that tbot's user did not name as config.
-var disableFileExpansion = sync.OnceFunc(func() { kingpin.EnableFileExpansion = false })
+// make this program read a file that its user did not name as a config. It
+// is safe to call from any goroutine, any number of times.
+var DisableFileExpansion = sync.OnceFunc(func() { kingpin.EnableFileExpansion = false })
 
 // ParseArgs parses tbot's arguments (as they would follow `tbot` on its
 // command line) with the environment, the way the newest tbot does. It
 // returns ErrNotStart for commands other than start, and an error that names
 // the problem without quoting any value when tbot would refuse the arguments.
 func ParseArgs(args []string, env Env) (*Invocation, error) {
-	disableFileExpansion()
+	DisableFileExpansion()
 	modes := startModes()
 	filtered, mode, skipped, err := filterArgs(args, modes)
 	if err != nil {

@@ -76,6 +76,7 @@ func (f *eventFlags) register(cmd *kingpin.CmdClause) {
 // run is the whole program: it parses this program's own arguments and runs
 // the command they name.
 func run(ctx context.Context, args []string, sys *system) error {
+	config.DisableFileExpansion() // for this program's own arguments too
 	app := kingpin.New("tbot-telemetry", "Sends tbot's anonymous, opt-in start event (RFD 0106) from beside tbot.").
 		UsageWriter(sys.stdout).ErrorWriter(sys.stderr)
 	terminated := false

@@ -288,3 +288,20 @@ func TestBinaryDryRun(t *testing.T) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
 }
+
+// An argument starting with @ is never expanded from a file, in this
+// program's own flags or in tbot's.
+func TestNoFileExpansion(t *testing.T) {
+	args := filepath.Join(t.TempDir(), "args")
+	if err := os.WriteFile(args, []byte("--tbot-version\n99.0.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sys := newTestSystem(t, nil)
+	code := sys.run(t, "report", "--dry-run", "--endpoint", "@"+args, "--", "start", "identity", "--destination", "x", "@"+args)
+	if code != 0 || strings.Contains(sys.out.String(), "99.0.0") {
+		t.Errorf("exit %d, stdout %s", code, sys.out)
+	}
+	if !strings.Contains(sys.err.String(), "unexpected argument") {
+		t.Errorf("tbot's @file argument must be refused as tbot would refuse a stray argument:\n%s", sys.err)
+	}
+}

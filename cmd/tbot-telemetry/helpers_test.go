@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,6 +99,29 @@ func buildBinary(t *testing.T) string {
 		t.Fatalf("build tbot-telemetry: %v\n%s", buildErr, builtPath)
 	}
 	return builtPath
+}
+
+var testPrograms sync.Map // name -> func() (string, error)
+
+// buildTestProgram builds testdata/<name> once per test run, beside the
+// built tbot-telemetry (so that an unprivileged user may run it too), and
+// returns its path.
+func buildTestProgram(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Dir(buildBinary(t))
+	build, _ := testPrograms.LoadOrStore(name, sync.OnceValues(func() (string, error) {
+		path := filepath.Join(dir, name)
+		out, err := exec.Command("go", "build", "-o", path, "./testdata/"+name).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+		return path, nil
+	}))
+	path, err := build.(func() (string, error))()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // repoFile returns the path of a file at the module root (tests run in

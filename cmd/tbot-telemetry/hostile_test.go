@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,15 +135,21 @@ func TestHostileInputs(t *testing.T) {
 			if tc.nobody && os.Geteuid() != 0 {
 				t.Skip("needs root to run as an unprivileged user")
 			}
+			// Writable by the unprivileged user too.
+			outDir := t.TempDir()
+			if err := os.Chmod(filepath.Dir(outDir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(outDir, 0o777); err != nil {
+				t.Fatal(err)
+			}
 			for _, strict := range []bool{false, true} {
 				args := []string{"report", "--dry-run", "--tbot-version", "17.4.2"}
 				if strict {
 					args = append(args, "--strict")
 				}
-				// Go starts children with vfork, so a child's peak RSS starts
-				// at this test's own; exec through a small shell so that the
-				// peak measured is the binary's.
-				cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$0" "$@"`, bin}, append(append(args, "--"), tc.args...)...)...)
+				maxrssFile := filepath.Join(outDir, "maxrss")
+				cmd := measuredCommand(t, maxrssFile, bin, append(append(args, "--"), tc.args...)...)
 				cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, tc.env...)
 				var stdout, stderr bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -161,7 +168,7 @@ func TestHostileInputs(t *testing.T) {
 				if elapsed > hostileTimeLimit {
 					t.Errorf("took %v", elapsed)
 				}
-				if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024; rss > hostileMemoryLimit {
+				if rss := measuredPeak(t, maxrssFile); rss > hostileMemoryLimit {
 					t.Errorf("peak memory %d MiB", rss>>20)
 				}
 				if strings.Contains(stderr.String(), "panic") || strings.Contains(stderr.String(), "goroutine ") {
@@ -195,4 +202,25 @@ func TestHostileInputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// measuredCommand runs name with args through testdata/maxrss, which writes
+// name's own peak RSS to maxrssFile: measured from this test process, the
+// peak would start at the test's own (see that program's comment).
+func measuredCommand(t *testing.T, maxrssFile, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	return exec.Command(buildTestProgram(t, "maxrss"), append([]string{maxrssFile, name}, args...)...)
+}
+
+func measuredPeak(t *testing.T, maxrssFile string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(maxrssFile)
+	if err != nil {
+		t.Fatalf("maxrss wrote no figure: %v", err)
+	}
+	var rss int64
+	if _, err := fmt.Sscan(string(data), &rss); err != nil {
+		t.Fatal(err)
+	}
+	return rss
 }
