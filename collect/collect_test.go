@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,10 +28,8 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
-
-// ingestTime is the receiver's clock in these tests.
-var ingestTime = time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)
 
 // receiver is a collect server on loopback writing to a real file.
 type receiver struct {
@@ -38,8 +37,8 @@ type receiver struct {
 	output  string
 }
 
-// startReceiver serves collect's handler with collect.Serve on a loopback
-// port, appending to a fresh file; it is stopped in t.Cleanup.
+// startReceiver serves collect's handler, with testsupport.Now as its
+// clock, appending to a fresh file; it is stopped in t.Cleanup.
 func startReceiver(t testing.TB) *receiver {
 	t.Helper()
 	output := filepath.Join(t.TempDir(), "events.jsonl")
@@ -47,31 +46,43 @@ func startReceiver(t testing.TB) *receiver {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { f.Close() }) // after Serve has returned: cleanups run last first
+	baseURL, _ := serveCollect(t, f, testsupport.Now)
+	return &receiver{baseURL: baseURL, output: output}
+}
+
+// serveCollect serves collect's handler, writing to w with now as its
+// clock, with collect.Serve on a loopback port. stop ends Serve's context
+// and returns what Serve returned; the test's end stops it too.
+func serveCollect(t testing.TB, w io.Writer, now func() time.Time) (baseURL string, stop func() error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	path, h := collect.NewHandler(f, func() time.Time { return ingestTime }, log)
+	path, h := collect.NewHandler(w, now, log)
 	mux := http.NewServeMux()
 	mux.Handle(path, h)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- collect.Serve(ctx, ln, mux, log) }()
-	t.Cleanup(func() {
+	stop = sync.OnceValue(func() error {
 		cancel()
 		select {
 		case err := <-served:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
+			return err
 		case <-time.After(collect.ShutdownGrace + 5*time.Second):
-			t.Errorf("Serve did not return after its context ended")
+			return errors.New("did not return after its context ended")
 		}
-		f.Close()
 	})
-	return &receiver{baseURL: "http://" + ln.Addr().String(), output: output}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), stop
 }
 
 // protocol is one way a client can talk to the service.
@@ -91,20 +102,8 @@ var protocols = []protocol{
 	{name: "grpc-web+json", opts: []connect.ClientOption{connect.WithGRPCWeb(), connect.WithProtoJSON()}},
 }
 
-func httpClient(t testing.TB, h2c bool) *http.Client {
-	var p http.Protocols
-	if h2c {
-		p.SetUnencryptedHTTP2(true)
-	} else {
-		p.SetHTTP1(true)
-	}
-	tr := &http.Transport{Protocols: &p, MaxIdleConnsPerHost: 64}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
-
 func (r *receiver) client(t testing.TB, p protocol) prehogv1alphaconnect.TbotReportingServiceClient {
-	return prehogv1alphaconnect.NewTbotReportingServiceClient(httpClient(t, p.h2c), r.baseURL, p.opts...)
+	return prehogv1alphaconnect.NewTbotReportingServiceClient(testsupport.HTTPClient(t, p.h2c), r.baseURL, p.opts...)
 }
 
 // lines reads the output file back; every line must be whole.
@@ -232,7 +231,7 @@ func TestAcceptsPlainJSONAsCurlSendsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := httpClient(t, false).Do(req)
+	resp, err := testsupport.HTTPClient(t, false).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +369,7 @@ func TestRefusesMalformedRequests(t *testing.T) {
 	}
 	r := startReceiver(t)
 	ctx := testContext(t, 60*time.Second)
-	client := httpClient(t, false)
+	client := testsupport.HTTPClient(t, false)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost,
@@ -475,29 +474,18 @@ func TestConcurrentClientsGetOneLineEach(t *testing.T) {
 // Stdout is a valid output: lines there are whole too (the command's
 // default).
 func TestWritesToAnyWriter(t *testing.T) {
-	var out lockedBuffer
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	path, h := collect.NewHandler(&out, time.Now, log)
-	mux := http.NewServeMux()
-	mux.Handle(path, h)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- collect.Serve(ctx, ln, mux, log) }()
+	var out testsupport.LockedBuffer
+	baseURL, stop := serveCollect(t, &out, time.Now)
+	ctx := testContext(t, 30*time.Second)
 
-	client := prehogv1alphaconnect.NewTbotReportingServiceClient(httpClient(t, false), "http://"+ln.Addr().String())
+	client := prehogv1alphaconnect.NewTbotReportingServiceClient(testsupport.HTTPClient(t, false), baseURL)
 	ids := []string{uuid.NewString(), uuid.NewString()}
 	for _, id := range ids {
 		if _, err := client.SubmitTbotEvent(ctx, connect.NewRequest(startEvent(id))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cancel()
-	if err := <-served; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	sc := bufio.NewScanner(strings.NewReader(out.String()))
@@ -508,21 +496,4 @@ func TestWritesToAnyWriter(t *testing.T) {
 	if len(got) != 2 || got[0] != ids[0] || got[1] != ids[1] {
 		t.Errorf("distinct_ids %v, want %v", got, ids)
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // fuzzContentTypes are the ways a body can reach the receiver; the fuzzer
@@ -52,21 +53,9 @@ var fuzzCanonicalUUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a
 // fuzzSeedEvents are real events, with and without a timestamp, at the
 // edges of what the receiver accepts, and just beyond them.
 func fuzzSeedEvents() []*prehogv1alpha.SubmitTbotEventRequest {
-	full := &prehogv1alpha.SubmitTbotEventRequest{
-		DistinctId: "0b6f3c1e-8a4d-4e2b-9c7a-1d2e3f405162",
-		Timestamp:  timestamppb.New(time.Date(2026, 11, 26, 6, 0, 0, 123_456_789, time.UTC)),
-		Event: &prehogv1alpha.SubmitTbotEventRequest_Start{Start: &prehogv1alpha.TbotStartEvent{
-			RunMode:                 prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT,
-			Version:                 "17.4.2",
-			JoinType:                "github",
-			Helper:                  "gha:teleport-actions/auth",
-			HelperVersion:           "2.1.2",
-			DestinationsOther:       1,
-			DestinationsDatabase:    2,
-			DestinationsKubernetes:  3,
-			DestinationsApplication: 4,
-		}},
-	}
+	full := testsupport.Event()
+	// With nanoseconds, which a line must cut to milliseconds.
+	full.Timestamp = timestamppb.New(time.Date(2026, 11, 26, 6, 0, 0, 123_456_789, time.UTC))
 	bare := &prehogv1alpha.SubmitTbotEventRequest{
 		DistinctId: "FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF",
 		Event: &prehogv1alpha.SubmitTbotEventRequest_Start{Start: &prehogv1alpha.TbotStartEvent{
@@ -155,13 +144,12 @@ func FuzzHandler(f *testing.F) {
 	if path != "/"+prehogv1alphaconnect.TbotReportingServiceName+"/" {
 		f.Fatalf("handler path %q", path)
 	}
-	received := time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)
-	fixedClock := func() time.Time { return received }
+	received := testsupport.Now()
 
 	f.Fuzz(func(t *testing.T, ctIndex uint8, body []byte) {
 		contentType := fuzzContentTypes[int(ctIndex)%len(fuzzContentTypes)]
 		var out, logs bytes.Buffer
-		_, h := collect.NewHandler(&out, fixedClock, slog.New(slog.NewJSONHandler(&logs, nil)))
+		_, h := collect.NewHandler(&out, testsupport.Now, slog.New(slog.NewJSONHandler(&logs, nil)))
 
 		ctx, cancel := context.WithTimeout(context.Background(), fuzzHandlerBound)
 		defer cancel()

@@ -106,6 +106,24 @@ func waitRefusing(t *testing.T, addr string) {
 	t.Fatal("server still accepts connections after its context ended")
 }
 
+// submitUntilWriting sends req in the background and returns once the
+// server is writing its line, held at gate: a request in flight. The answer
+// comes on the channel.
+func submitUntilWriting(t *testing.T, ctx context.Context, s *testServer, gate *gatedWriter, req *prehogv1alpha.SubmitTbotEventRequest) <-chan error {
+	t.Helper()
+	answered := make(chan error, 1)
+	go func() {
+		_, err := s.client.SubmitTbotEvent(ctx, connect.NewRequest(req))
+		answered <- err
+	}()
+	select {
+	case <-gate.entered:
+	case <-ctx.Done():
+		t.Fatal("the request never reached the writer")
+	}
+	return answered
+}
+
 // Ending Serve's context stops new connections but answers the request in
 // flight, with its line written, before Serve returns nil.
 func TestServeAnswersRequestsInFlightBeforeReturning(t *testing.T) {
@@ -121,16 +139,7 @@ func TestServeAnswersRequestsInFlightBeforeReturning(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req := daemonEvent()
-	answered := make(chan error, 1)
-	go func() {
-		_, err := s.client.SubmitTbotEvent(ctx, connect.NewRequest(req))
-		answered <- err
-	}()
-	select {
-	case <-gate.entered:
-	case <-ctx.Done():
-		t.Fatal("the request never reached the writer")
-	}
+	answered := submitUntilWriting(t, ctx, s, gate, req)
 
 	s.cancel()
 	waitRefusing(t, s.addr)
@@ -171,16 +180,7 @@ func TestServeGivesUpAfterTheGrace(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	answered := make(chan error, 1)
-	go func() {
-		_, err := s.client.SubmitTbotEvent(ctx, connect.NewRequest(daemonEvent()))
-		answered <- err
-	}()
-	select {
-	case <-gate.entered:
-	case <-ctx.Done():
-		t.Fatal("the request never reached the writer")
-	}
+	answered := submitUntilWriting(t, ctx, s, gate, daemonEvent())
 	s.cancel()
 	select {
 	case <-s.done:

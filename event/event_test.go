@@ -10,13 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
-var (
-	fixedTime = time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)
-	fixedID   = uuid.MustParse("0b6f3c1e-8a4d-4e2b-9c7a-1d2e3f405162")
-	fixed     = Sources{Now: func() time.Time { return fixedTime }, NewID: func() (uuid.UUID, error) { return fixedID, nil }}
-)
+var fixed = Sources{Now: testsupport.Now, NewID: testsupport.NewID}
 
 // The contract's bucket table, row by row.
 func TestBucketOf(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 var eventJoinType = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
@@ -71,7 +72,7 @@ func FuzzDerive(f *testing.F) {
 		if _, err := proto.Marshal(req); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := MarshalLine(req, fixedTime); err != nil {
+		if _, err := MarshalLine(req, testsupport.Now()); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -5,26 +5,21 @@ package examples
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"gopkg.in/yaml.v3"
 
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
-	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // bound bounds every command these tests run.
@@ -40,10 +35,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "tbot-telemetry"), "../cmd/tbot-telemetry")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build tbot-telemetry: %v\n%s", err, out)
+	if _, err := testsupport.BuildTbotTelemetry(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -118,79 +111,10 @@ func (f *fakeTbot) saw(t *testing.T) (args, telemetry string) {
 	return args, telemetry
 }
 
-// collector is a real TbotReportingService on loopback.
-type collector struct {
-	prehogv1alphaconnect.UnimplementedTbotReportingServiceHandler
-	url    string
-	mu     sync.Mutex
-	events []*prehogv1alpha.SubmitTbotEventRequest
-}
-
-func newCollector(t *testing.T) *collector {
-	c := &collector{}
-	mux := http.NewServeMux()
-	mux.Handle(prehogv1alphaconnect.NewTbotReportingServiceHandler(c))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c.url = srv.URL
-	return c
-}
-
-func (c *collector) SubmitTbotEvent(_ context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, req.Msg)
-	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
-}
-
-// onlyEvent is the one event received, failing unless there was exactly one.
-func (c *collector) onlyEvent(t *testing.T) *prehogv1alpha.TbotStartEvent {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.events) != 1 {
-		t.Fatalf("%d events received, want 1", len(c.events))
-	}
-	return c.events[0].GetStart()
-}
-
-func (c *collector) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.events)
-}
-
-// result is how a command ended.
-type result struct {
-	code           int // 128+N for death by signal N
-	stdout, stderr string
-}
-
 // runCommand runs argv with exactly env, bounded.
-func runCommand(t *testing.T, env []string, argv ...string) result {
+func runCommand(t *testing.T, env []string, argv ...string) testsupport.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%q did not end within %v", argv, bound)
-	}
-	if err != nil && cmd.ProcessState == nil {
-		t.Fatalf("run %q: %v", argv, err)
-	}
-	return result{code: statusOf(cmd.ProcessState), stdout: stdout.String(), stderr: stderr.String()}
-}
-
-func statusOf(state *os.ProcessState) int {
-	ws := state.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
+	return testsupport.Run(t, bound, env, argv...)
 }
 
 // pathWith puts dirs before the system's own PATH.
@@ -208,15 +132,6 @@ func replaceAll(argv []string, with map[string]string) []string {
 		out[i] = a
 	}
 	return out
-}
-
-func readExample(t *testing.T, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }
 
 // unitDirectives reads the directives of one section of a systemd unit, in
@@ -239,7 +154,7 @@ func unitDirectives(unit, section string) map[string][]string {
 }
 
 func TestSystemdUnit(t *testing.T) {
-	unit := readExample(t, "systemd/tbot.service")
+	unit := testsupport.ReadFile(t, "systemd/tbot.service")
 	service := unitDirectives(unit, "Service")
 	const preStart = "-/usr/local/bin/tbot-telemetry report -- start -c /etc/tbot.yaml"
 	if got := service["ExecStartPre"]; len(got) != 1 || got[0] != preStart {
@@ -267,10 +182,10 @@ func TestSystemdUnit(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := runCommand(t, os.Environ(), analyze, "verify", copyPath)
-		if res.code != 0 {
-			t.Fatalf("systemd-analyze verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		if res.Code != 0 {
+			t.Fatalf("systemd-analyze verify: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 		}
-		for _, line := range strings.Split(strings.TrimSpace(res.stdout+res.stderr), "\n") {
+		for _, line := range strings.Split(strings.TrimSpace(res.Stdout+res.Stderr), "\n") {
 			// The binaries are not installed here; anything else is a
 			// mistake in the unit.
 			if line != "" && strings.Contains(line, "tbot.service") && !strings.Contains(line, "is not executable") {
@@ -279,38 +194,38 @@ func TestSystemdUnit(t *testing.T) {
 		}
 	})
 
-	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), newCollector(t)
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), testsupport.StartService(t)
 	paths := map[string]string{
 		"/usr/local/bin/tbot-telemetry": builtBinary(),
 		"/usr/local/bin/tbot":           tbot.path,
 		"/etc/tbot.yaml":                config,
 	}
-	env := append([]string{pathWith(), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}, service["Environment"]...)
+	env := append([]string{pathWith(), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}, service["Environment"]...)
 
 	// The pre-start, as systemd runs it ("-" is systemd's, not part of
 	// the command).
 	pre := replaceAll(strings.Fields(strings.TrimPrefix(preStart, "-")), paths)
-	if res := runCommand(t, env, pre...); res.code != 0 {
-		t.Fatalf("pre-start exit %d\n%s", res.code, res.stderr)
+	if res := runCommand(t, env, pre...); res.Code != 0 {
+		t.Fatalf("pre-start exit %d\n%s", res.Code, res.Stderr)
 	}
-	if ev := c.onlyEvent(t); ev.GetJoinType() != "kubernetes" || ev.GetDestinationsOther() != 1 {
+	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetDestinationsOther() != 1 {
 		t.Errorf("event %v is not this configuration's", ev)
 	}
 	// A pre-start that cannot build the event still succeeds.
 	broken := replaceAll(pre, map[string]string{config: filepath.Join(t.TempDir(), "missing.yaml")})
-	if res := runCommand(t, env, broken...); res.code != 0 {
-		t.Errorf("pre-start with a missing file exit %d", res.code)
+	if res := runCommand(t, env, broken...); res.Code != 0 {
+		t.Errorf("pre-start with a missing file exit %d", res.Code)
 	}
 
 	main := replaceAll(strings.Fields(start[0]), paths)
-	if res := runCommand(t, env, main...); res.code != 0 {
-		t.Fatalf("ExecStart exit %d\n%s", res.code, res.stderr)
+	if res := runCommand(t, env, main...); res.Code != 0 {
+		t.Fatalf("ExecStart exit %d\n%s", res.Code, res.Stderr)
 	}
 	if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
 		t.Errorf("tbot got %q with telemetry %q; want its start with telemetry 0", args, telemetry)
 	}
-	if c.count() != 1 {
-		t.Errorf("%d events for one start", c.count())
+	if len(c.Events()) != 1 {
+		t.Errorf("%d events for one start", len(c.Events()))
 	}
 }
 
@@ -352,7 +267,7 @@ func parseDockerfile(t *testing.T, text string) dockerfile {
 }
 
 func TestContainerDockerfile(t *testing.T) {
-	d := parseDockerfile(t, readExample(t, "container/Dockerfile"))
+	d := parseDockerfile(t, testsupport.ReadFile(t, "container/Dockerfile"))
 	if len(d.entrypoint) < 5 || strings.Join(d.entrypoint[1:5], " ") != "exec -- tbot start" {
 		t.Fatalf("ENTRYPOINT %q is not tbot-telemetry exec -- tbot start", d.entrypoint)
 	}
@@ -374,18 +289,18 @@ func TestContainerDockerfile(t *testing.T) {
 	// test runs its entrypoint instead, as the container would.
 
 	// docker run IMAGE: ENTRYPOINT + CMD, tbot on PATH.
-	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), newCollector(t)
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), testsupport.StartService(t)
 	argv := replaceAll(append(append([]string{}, d.entrypoint...), d.cmd...), map[string]string{
 		d.entrypoint[0]: builtBinary(), "/config/tbot.yaml": config,
 	})
-	res := runCommand(t, []string{pathWith(tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}, argv...)
-	if res.code != 0 {
-		t.Fatalf("entrypoint exit %d\n%s", res.code, res.stderr)
+	res := runCommand(t, []string{pathWith(tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}, argv...)
+	if res.Code != 0 {
+		t.Fatalf("entrypoint exit %d\n%s", res.Code, res.Stderr)
 	}
 	if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
 		t.Errorf("tbot got %q with telemetry %q", args, telemetry)
 	}
-	if ev := c.onlyEvent(t); ev.GetJoinType() != "kubernetes" || ev.GetVersion() != "17.4.2" {
+	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetVersion() != "17.4.2" {
 		t.Errorf("event %v", ev)
 	}
 }
@@ -407,16 +322,16 @@ func TestContainerEntrypointScript(t *testing.T) {
 	config := tbotConfig(t)
 
 	t.Run("status and event", func(t *testing.T) {
-		tbot, c := newFakeTbot(t, "exit 3"), newCollector(t)
-		res := runCommand(t, []string{pathWith(binDir, tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url},
+		tbot, c := newFakeTbot(t, "exit 3"), testsupport.StartService(t)
+		res := runCommand(t, []string{pathWith(binDir, tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL},
 			script, "-c", config)
-		if res.code != 3 {
-			t.Errorf("exit %d, want tbot's 3\n%s", res.code, res.stderr)
+		if res.Code != 3 {
+			t.Errorf("exit %d, want tbot's 3\n%s", res.Code, res.Stderr)
 		}
 		if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
 			t.Errorf("tbot got %q with telemetry %q", args, telemetry)
 		}
-		c.onlyEvent(t)
+		c.OnlyEvent(t)
 	})
 
 	// The shell is replaced, so `docker stop`'s SIGTERM reaches
@@ -446,7 +361,7 @@ i=0; while [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; exit 1`)
 		}
 		got := lines.Scan() && lines.Text() == "got TERM"
 		cmd.Wait()
-		if code := statusOf(cmd.ProcessState); !got || code != 42 {
+		if code := testsupport.ExitStatus(cmd.ProcessState); !got || code != 42 {
 			t.Errorf("exit %d (tbot got TERM: %v), want tbot's 42", code, got)
 		}
 	})
@@ -475,21 +390,21 @@ func TestShellWrapper(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tbot, c := newFakeTbot(t, tt.body), newCollector(t)
+			tbot, c := newFakeTbot(t, tt.body), testsupport.StartService(t)
 			path := pathWith()
 			if tt.withTelemetry {
 				path = pathWith(binDir)
 			}
-			env := []string{path, "TBOT_BINARY=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}
+			env := []string{path, "TBOT_BINARY=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
 			res := runCommand(t, env, append([]string{wrapper}, tt.args...)...)
-			if res.code != tt.wantCode {
-				t.Errorf("exit %d, want %d\n%s", res.code, tt.wantCode, res.stderr)
+			if res.Code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s", res.Code, tt.wantCode, res.Stderr)
 			}
 			if args, telemetry := tbot.saw(t); args != strings.Join(tt.args, " ") || telemetry != tt.wantTelemetry {
 				t.Errorf("tbot got %q with telemetry %q; want %q with %q", args, telemetry, strings.Join(tt.args, " "), tt.wantTelemetry)
 			}
-			if c.count() != tt.wantEvents {
-				t.Errorf("%d events, want %d", c.count(), tt.wantEvents)
+			if len(c.Events()) != tt.wantEvents {
+				t.Errorf("%d events, want %d", len(c.Events()), tt.wantEvents)
 			}
 		})
 	}
@@ -513,7 +428,7 @@ type workflow struct {
 
 func TestGitHubActionsWorkflow(t *testing.T) {
 	var wf workflow
-	if err := yaml.Unmarshal([]byte(readExample(t, "github-actions.yml")), &wf); err != nil {
+	if err := yaml.Unmarshal([]byte(testsupport.ReadFile(t, "github-actions.yml")), &wf); err != nil {
 		t.Fatalf("not YAML: %v", err)
 	}
 	if wf.Permissions["id-token"] != "write" {
@@ -546,8 +461,8 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	if err != nil {
 		shell = "/bin/sh"
 	}
-	tbot, c := newFakeTbot(t, "exit 0"), newCollector(t)
-	stepEnv := []string{pathWith(binDir, tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.url}
+	tbot, c := newFakeTbot(t, "exit 0"), testsupport.StartService(t)
+	stepEnv := []string{pathWith(binDir, tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
 	for k, v := range env {
 		stepEnv = append(stepEnv, k+"="+v)
 	}
@@ -562,7 +477,7 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	if _, telemetry := tbot.saw(t); telemetry != "0" {
 		t.Errorf("tbot got telemetry %q, want 0", telemetry)
 	}
-	ev := c.onlyEvent(t)
+	ev := c.OnlyEvent(t).GetStart()
 	if ev.GetHelper() != env["_TBOT_TELEMETRY_HELPER"] || ev.GetHelperVersion() != env["_TBOT_TELEMETRY_HELPER_VERSION"] {
 		t.Errorf("helper %q %q, want the step's %q %q", ev.GetHelper(), ev.GetHelperVersion(),
 			env["_TBOT_TELEMETRY_HELPER"], env["_TBOT_TELEMETRY_HELPER_VERSION"])
@@ -599,7 +514,7 @@ type pod struct {
 
 func TestKubernetesPod(t *testing.T) {
 	var p pod
-	if err := yaml.Unmarshal([]byte(readExample(t, "kubernetes-pod.yaml")), &p); err != nil {
+	if err := yaml.Unmarshal([]byte(testsupport.ReadFile(t, "kubernetes-pod.yaml")), &p); err != nil {
 		t.Fatalf("not YAML: %v", err)
 	}
 	if p.APIVersion != "v1" || p.Kind != "Pod" || len(p.Spec.Containers) != 1 {
@@ -627,20 +542,20 @@ func TestKubernetesPod(t *testing.T) {
 		t.Errorf("the config file is not on a mounted volume")
 	}
 
-	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), newCollector(t)
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), testsupport.StartService(t)
 	argv = replaceAll(argv, map[string]string{argv[0]: builtBinary(), "/config/tbot.yaml": config})
-	res := runCommand(t, append(env, pathWith(tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS="+c.url), argv...)
-	if res.code != 0 {
-		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	res := runCommand(t, append(env, pathWith(tbot.dir), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS="+c.URL), argv...)
+	if res.Code != 0 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stderr)
 	}
 	if _, telemetry := tbot.saw(t); telemetry != "0" {
 		t.Errorf("tbot got telemetry %q, want 0", telemetry)
 	}
-	if ev := c.onlyEvent(t); ev.GetJoinType() != "kubernetes" {
+	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" {
 		t.Errorf("event %v", ev)
 	}
 	// tbot's --log-format json makes tbot-telemetry log JSON too.
-	for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(res.Stderr), "\n") {
 		if line != "" && !json.Valid([]byte(line)) {
 			t.Errorf("log line is not JSON: %s", line)
 		}
@@ -648,7 +563,7 @@ func TestKubernetesPod(t *testing.T) {
 }
 
 func TestReadmeIndexesEveryRecipe(t *testing.T) {
-	readme := readExample(t, "README.md")
+	readme := testsupport.ReadFile(t, "README.md")
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path == "README.md" || strings.HasSuffix(path, "_test.go") {
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // The work between reading tbot's configuration and the bytes on the wire.
@@ -20,8 +21,7 @@ func BenchmarkDeriveAndMarshal(b *testing.B) {
 		Services:   []string{"identity", "application", "database-tunnel", "kubernetes/v2", "ssh-multiplexer"},
 	}
 	env := config.Env{event.EnvHelper: "gha:teleport-actions/auth", event.EnvHelperVersion: "2.1.2"}
-	now := time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)
-	src := event.Sources{Now: func() time.Time { return now }, NewID: uuid.NewRandom}
+	src := event.Sources{Now: testsupport.Now, NewID: uuid.NewRandom}
 	b.ReportAllocs()
 	for b.Loop() {
 		req, err := event.Derive(view, env, "v17.4.2", src)
@@ -37,15 +37,14 @@ func BenchmarkDeriveAndMarshal(b *testing.B) {
 // One send to a loopback Connect handler, connection kept alive between
 // sends as it would be between retries.
 func BenchmarkSendLoopback(b *testing.B) {
-	svc := &service{}
-	srv := startServer(b, svc.handler())
+	svc := testsupport.StartService(b)
 	client, err := NewHTTPClient(config.Env{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(client.CloseIdleConnections)
-	opts := SendOptions{Endpoint: srv.URL, Client: client}
-	ev := testEvent()
+	opts := SendOptions{Endpoint: svc.URL, Client: client}
+	ev := testsupport.Event()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b.ReportAllocs()
@@ -53,8 +52,6 @@ func BenchmarkSendLoopback(b *testing.B) {
 		if err := Send(ctx, opts, ev); err != nil {
 			b.Fatal(err)
 		}
-		svc.mu.Lock()
-		svc.received = svc.received[:0]
-		svc.mu.Unlock()
+		svc.Reset()
 	}
 }

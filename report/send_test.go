@@ -1,13 +1,11 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -31,134 +29,17 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // Every test here sends only to loopback. The client's dialer is guarded:
 // a dial anywhere else is recorded and answered as a resolver answers for
 // a name that does not exist, so a test that would leave the machine fails
 // instead.
-
-// testEvent has every field set, each to a value no other field has.
-func testEvent() *prehogv1alpha.SubmitTbotEventRequest {
-	return &prehogv1alpha.SubmitTbotEventRequest{
-		DistinctId: "0b6f3c1e-8a4d-4e2b-9c7a-1d2e3f405162",
-		Timestamp:  timestamppb.New(time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)),
-		Event: &prehogv1alpha.SubmitTbotEventRequest_Start{Start: &prehogv1alpha.TbotStartEvent{
-			RunMode:                 prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT,
-			Version:                 "17.4.2",
-			JoinType:                "github",
-			Helper:                  "gha:teleport-actions/auth",
-			HelperVersion:           "2.1.2",
-			DestinationsOther:       1,
-			DestinationsDatabase:    2,
-			DestinationsKubernetes:  3,
-			DestinationsApplication: 4,
-		}},
-	}
-}
-
-// received is one request as the service saw it.
-type received struct {
-	msg        *prehogv1alpha.SubmitTbotEventRequest
-	body       []byte // the raw HTTP body, before Connect decoded it
-	header     http.Header
-	method     string
-	path       string
-	requestURI string
-	host       string
-	protoMajor int
-	tlsVersion uint16
-}
-
-// service is a real TbotReportingService implementation behind the
-// generated handler; it records what arrives and fails the first calls
-// with the errors it is given.
-type service struct {
-	mu       sync.Mutex
-	received []received
-	failures []error
-}
-
-func (s *service) SubmitTbotEvent(_ context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.received[len(s.received)-1].msg = proto.CloneOf(req.Msg)
-	if len(s.failures) > 0 {
-		err := s.failures[0]
-		s.failures = s.failures[1:]
-		return nil, err
-	}
-	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
-}
-
-// handler is the generated Connect handler behind a layer that keeps the
-// raw request, for decoding independently of Connect.
-func (s *service) handler() http.Handler {
-	_, h := prehogv1alphaconnect.NewTbotReportingServiceHandler(s)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "read body", http.StatusBadRequest)
-			return
-		}
-		rec := received{body: body, header: r.Header.Clone(), method: r.Method, path: r.URL.Path,
-			requestURI: r.RequestURI, host: r.Host, protoMajor: r.ProtoMajor}
-		if r.TLS != nil {
-			rec.tlsVersion = r.TLS.Version
-		}
-		s.mu.Lock()
-		s.received = append(s.received, rec)
-		s.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (s *service) requests() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.received...)
-}
-
-// server is a loopback httptest server that counts the connections it
-// accepts, so that a test can tell "nothing arrived" from "nothing was
-// answered".
-type server struct {
-	*httptest.Server
-	conns atomic.Int64
-}
-
-func startServer(t testing.TB, h http.Handler, configure ...func(*httptest.Server)) *server {
-	t.Helper()
-	s := &server{}
-	s.Server = httptest.NewUnstartedServer(h)
-	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
-		if state == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	for _, c := range configure {
-		c(s.Server)
-	}
-	if s.Server.TLS != nil || s.EnableHTTP2 {
-		s.StartTLS()
-	} else {
-		s.Start()
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-func startService(t *testing.T, failures ...error) (*service, *server) {
-	t.Helper()
-	svc := &service{failures: failures}
-	return svc, startServer(t, svc.handler())
-}
 
 // netGuard lets the client dial loopback addresses only.
 type netGuard struct {
@@ -197,7 +78,7 @@ type sendResult struct {
 // send runs Send with a guarded client built as NewHTTPClient builds it.
 func send(t *testing.T, endpoint string, env config.Env, timeout time.Duration) sendResult {
 	t.Helper()
-	return sendEvent(t, endpoint, env, timeout, testEvent())
+	return sendEvent(t, endpoint, env, timeout, testsupport.Event())
 }
 
 func sendEvent(t *testing.T, endpoint string, env config.Env, timeout time.Duration, ev *prehogv1alpha.SubmitTbotEventRequest) sendResult {
@@ -224,21 +105,6 @@ func wantError(t *testing.T, err error, want string) {
 	}
 }
 
-// logLines decodes the JSON log lines.
-func logLines(t *testing.T, logs string) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(logs))
-	for sc.Scan() {
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("log line is not JSON: %q", sc.Text())
-		}
-		lines = append(lines, line)
-	}
-	return lines
-}
-
 func countLevel(lines []map[string]any, level string) int {
 	n := 0
 	for _, l := range lines {
@@ -252,30 +118,30 @@ func countLevel(lines []map[string]any, level string) int {
 // A full send: the request is the one tbot makes, every field arrives, and
 // the success is logged as tbot logs it.
 func TestSendFullEvent(t *testing.T) {
-	svc, srv := startService(t)
-	res := send(t, srv.URL, nil, 10*time.Second)
+	svc := testsupport.StartService(t)
+	res := send(t, svc.URL, nil, 10*time.Second)
 	if res.err != nil {
 		t.Fatalf("Send: %v", res.err)
 	}
-	reqs := svc.requests()
+	reqs := svc.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("service got %d requests, want 1", len(reqs))
 	}
 	r := reqs[0]
-	if r.method != http.MethodPost || r.path != prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure {
-		t.Errorf("request %s %s", r.method, r.path)
+	if r.Method != http.MethodPost || r.Path != prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure {
+		t.Errorf("request %s %s", r.Method, r.Path)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/proto" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/proto" {
 		t.Errorf("Content-Type %q, want application/proto (binary, as tbot sends)", ct)
 	}
-	if v := r.header.Get("Connect-Protocol-Version"); v != "1" {
+	if v := r.Header.Get("Connect-Protocol-Version"); v != "1" {
 		t.Errorf("Connect-Protocol-Version %q", v)
 	}
-	if ms, err := strconv.Atoi(r.header.Get("Connect-Timeout-Ms")); err != nil || ms <= 0 || ms > 10_000 {
-		t.Errorf("Connect-Timeout-Ms %q: the deadline must travel with the call", r.header.Get("Connect-Timeout-Ms"))
+	if ms, err := strconv.Atoi(r.Header.Get("Connect-Timeout-Ms")); err != nil || ms <= 0 || ms > 10_000 {
+		t.Errorf("Connect-Timeout-Ms %q: the deadline must travel with the call", r.Header.Get("Connect-Timeout-Ms"))
 	}
 
-	got, want := r.msg, testEvent()
+	got, want := svc.OnlyEvent(t), testsupport.Event()
 	if got.GetDistinctId() != want.GetDistinctId() {
 		t.Errorf("distinct_id %q", got.GetDistinctId())
 	}
@@ -302,7 +168,7 @@ func TestSendFullEvent(t *testing.T) {
 		}
 	}
 
-	lines := logLines(t, res.logs)
+	lines := testsupport.LogLines(t, res.logs)
 	var success map[string]any
 	for _, l := range lines {
 		if l["msg"] == "Successfully transmitted anonymous telemetry" {
@@ -320,11 +186,11 @@ func TestSendFullEvent(t *testing.T) {
 // The bytes on the wire, decoded by field number without the generated
 // code, have the layout of upstream's tbot.proto.
 func TestSendWireLayout(t *testing.T) {
-	svc, srv := startService(t)
-	if res := send(t, srv.URL, nil, 10*time.Second); res.err != nil {
+	svc := testsupport.StartService(t)
+	if res := send(t, svc.URL, nil, 10*time.Second); res.err != nil {
 		t.Fatalf("Send: %v", res.err)
 	}
-	body := svc.requests()[0].body
+	body := svc.Requests()[0].Body
 
 	top := decodeFields(t, body)
 	if got := string(top.bytes(t, 1)); got != "0b6f3c1e-8a4d-4e2b-9c7a-1d2e3f405162" {
@@ -441,10 +307,10 @@ func TestSendRetriesUnavailableOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &service{failures: tt.svc}
+			svc := testsupport.NewRecorder(tt.svc...)
 			var calls atomic.Int64
-			h := svc.handler()
-			srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := svc.Handler()
+			srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if calls.Add(1) == 1 && tt.fail != nil && tt.fail(w) {
 					return
 				}
@@ -457,13 +323,16 @@ func TestSendRetriesUnavailableOnce(t *testing.T) {
 			if n := calls.Load(); n != 2 {
 				t.Fatalf("%d requests, want 2 (one retry)", n)
 			}
-			reqs := svc.requests()
-			last := reqs[len(reqs)-1].msg
-			if !proto.Equal(last, testEvent()) {
+			events := svc.Events()
+			if len(events) == 0 {
+				t.Fatal("no event reached the service")
+			}
+			last := events[len(events)-1]
+			if !proto.Equal(last, testsupport.Event()) {
 				t.Errorf("retry sent %v", last)
 			}
-			if len(reqs) == 2 && !proto.Equal(reqs[0].msg, reqs[1].msg) {
-				t.Errorf("the retry changed the event: %v then %v", reqs[0].msg, reqs[1].msg)
+			if len(events) == 2 && !proto.Equal(events[0], events[1]) {
+				t.Errorf("the retry changed the event: %v then %v", events[0], events[1])
 			}
 			if !strings.Contains(res.logs, "trying again") {
 				t.Errorf("no debug line for the retry:\n%s", res.logs)
@@ -490,13 +359,13 @@ func TestSendDoesNotRetryRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, srv := startService(t, tt.err, tt.err)
-			res := send(t, srv.URL, nil, 10*time.Second)
+			svc := testsupport.StartService(t, tt.err, tt.err)
+			res := send(t, svc.URL, nil, 10*time.Second)
 			wantError(t, res.err, tt.want)
 			if _, reason, _ := strings.Cut(res.err.Error(), ": "); len(reason) > maxServerMessage {
 				t.Errorf("reason of %d bytes, want at most %d", len(reason), maxServerMessage)
 			}
-			if n := len(svc.requests()); n != 1 {
+			if n := len(svc.Requests()); n != 1 {
 				t.Errorf("%d requests, want 1 (no retry)", n)
 			}
 		})
@@ -507,7 +376,7 @@ func TestSendDoesNotRetryRefusals(t *testing.T) {
 // so does a server that is not connect-go. Either is final.
 func TestSendConnectJSONError400(t *testing.T) {
 	var calls atomic.Int64
-	srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
@@ -524,7 +393,7 @@ func TestSendConnectJSONError400(t *testing.T) {
 // send fails with a phrase, not the page, and within the deadline.
 func TestSendProxyHTML502(t *testing.T) {
 	var calls atomic.Int64
-	srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
@@ -543,13 +412,7 @@ func TestSendProxyHTML502(t *testing.T) {
 }
 
 func TestSendConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	res := send(t, "http://"+addr, nil, time.Second)
+	res := send(t, testsupport.ClosedPortURL(t), nil, time.Second)
 	wantError(t, res.err, "unavailable: connection refused")
 	if n := len(res.guard.dialed()); n < 2 {
 		t.Errorf("dialed %d times: a refused connection is transient and must be retried", n)
@@ -558,36 +421,10 @@ func TestSendConnectionRefused(t *testing.T) {
 
 // An endpoint that accepts and never answers ends at the deadline.
 func TestSendNeverAnswers(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	endpoint := testsupport.StartSilentEndpoint(t)
 	const deadline = 500 * time.Millisecond
 	started := time.Now()
-	res := send(t, "http://"+ln.Addr().String(), nil, deadline)
+	res := send(t, endpoint.URL, nil, deadline)
 	wantError(t, res.err, "deadline_exceeded: no answer within the deadline")
 	if elapsed := time.Since(started); elapsed > deadline+2*time.Second {
 		t.Errorf("returned after %v, deadline was %v", elapsed, deadline)
@@ -598,16 +435,16 @@ func TestSendNeverAnswers(t *testing.T) {
 func TestSendRedirectNotFollowed(t *testing.T) {
 	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
-			target, targetSrv := startService(t)
+			target := testsupport.StartService(t)
 			var calls atomic.Int64
-			srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
-				http.Redirect(w, r, targetSrv.URL+r.URL.Path, status)
+				http.Redirect(w, r, target.URL+r.URL.Path, status)
 			}))
 			res := send(t, srv.URL, nil, 10*time.Second)
 			wantError(t, res.err, "unknown: redirect not followed (http status "+strconv.Itoa(status)+")")
-			if targetSrv.conns.Load() != 0 || len(target.requests()) != 0 {
-				t.Errorf("the redirect target saw %d connections", targetSrv.conns.Load())
+			if target.Connections() != 0 || len(target.Requests()) != 0 {
+				t.Errorf("the redirect target saw %d connections", target.Connections())
 			}
 			if calls.Load() != 1 {
 				t.Errorf("%d requests, want 1", calls.Load())
@@ -656,7 +493,7 @@ func TestSendOversizedResponse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int64
-			srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				tt.handler(w, r)
 			}))
@@ -705,14 +542,14 @@ func TestSendThroughHTTPProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, proxy := startService(t)
+			proxy := testsupport.StartService(t)
 			proxyAddr := proxy.Listener.Addr().String()
 			res := send(t, endpoint, tt.env(proxyAddr), 10*time.Second)
 			dialed := res.guard.dialed()
 			if !tt.proxied {
 				wantError(t, res.err, "unavailable: dns lookup failed")
-				if proxy.conns.Load() != 0 {
-					t.Errorf("the proxy saw %d connections", proxy.conns.Load())
+				if proxy.Connections() != 0 {
+					t.Errorf("the proxy saw %d connections", proxy.Connections())
 				}
 				if len(dialed) != 1 || dialed[0] != "telemetry.invalid:80" {
 					t.Errorf("dialed %v, want one direct dial of telemetry.invalid:80", dialed)
@@ -722,9 +559,9 @@ func TestSendThroughHTTPProxy(t *testing.T) {
 			if res.err != nil {
 				t.Fatalf("Send: %v", res.err)
 			}
-			reqs := svc.requests()
-			if len(reqs) != 1 || reqs[0].host != "telemetry.invalid" ||
-				reqs[0].requestURI != "http://telemetry.invalid"+prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure {
+			reqs := proxy.Requests()
+			if len(reqs) != 1 || reqs[0].Host != "telemetry.invalid" ||
+				reqs[0].RequestURI != "http://telemetry.invalid"+prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure {
 				t.Fatalf("the proxy did not get the request for the endpoint: %+v", reqs)
 			}
 			for _, d := range dialed {
@@ -738,13 +575,13 @@ func TestSendThroughHTTPProxy(t *testing.T) {
 
 // A proxy's credentials reach the proxy and nowhere else.
 func TestSendProxyCredentialsStayOutOfLogs(t *testing.T) {
-	svc, proxy := startService(t)
+	proxy := testsupport.StartService(t)
 	env := config.Env{"HTTP_PROXY": "http://mkr-proxy-user:mkr-proxy-pass@" + proxy.Listener.Addr().String()}
 	res := send(t, "http://telemetry.invalid/", env, 10*time.Second)
 	if res.err != nil {
 		t.Fatalf("Send: %v", res.err)
 	}
-	if auth := svc.requests()[0].header.Get("Proxy-Authorization"); !strings.HasPrefix(auth, "Basic ") {
+	if auth := proxy.Requests()[0].Header.Get("Proxy-Authorization"); !strings.HasPrefix(auth, "Basic ") {
 		t.Errorf("Proxy-Authorization %q", auth)
 	}
 	if strings.Contains(res.logs, "mkr") {
@@ -754,14 +591,14 @@ func TestSendProxyCredentialsStayOutOfLogs(t *testing.T) {
 
 // Loopback is never proxied, whatever the env says.
 func TestSendLoopbackNeverProxied(t *testing.T) {
-	svc, srv := startService(t)
-	_, proxy := startService(t)
+	svc := testsupport.StartService(t)
+	proxy := testsupport.StartService(t)
 	env := config.Env{"HTTP_PROXY": proxy.URL, "http_proxy": proxy.URL, "HTTPS_PROXY": proxy.URL}
-	if res := send(t, srv.URL, env, 10*time.Second); res.err != nil {
+	if res := send(t, svc.URL, env, 10*time.Second); res.err != nil {
 		t.Fatalf("Send: %v", res.err)
 	}
-	if proxy.conns.Load() != 0 || len(svc.requests()) != 1 {
-		t.Errorf("proxy saw %d connections, service %d requests", proxy.conns.Load(), len(svc.requests()))
+	if proxy.Connections() != 0 || len(svc.Requests()) != 1 {
+		t.Errorf("proxy saw %d connections, service %d requests", proxy.Connections(), len(svc.Requests()))
 	}
 }
 
@@ -821,10 +658,10 @@ func enableHTTP2(s *httptest.Server) { s.EnableHTTP2 = true }
 // HTTPS through a CONNECT proxy: TLS is verified end to end against
 // SSL_CERT_FILE of the injected env, and HTTP/2 is used when offered.
 func TestSendThroughHTTPSProxy(t *testing.T) {
-	svc := &service{}
-	tlsSrv := startServer(t, svc.handler(), enableHTTP2)
+	svc := testsupport.NewRecorder()
+	tlsSrv := testsupport.StartServer(t, svc.Handler(), enableHTTP2)
 	proxy := &connectProxy{to: tlsSrv.Listener.Addr().String()}
-	proxySrv := startServer(t, proxy)
+	proxySrv := testsupport.StartServer(t, proxy)
 	env := config.Env{"HTTPS_PROXY": proxySrv.URL, "SSL_CERT_FILE": writeCertFile(t, tlsSrv.Server)}
 	// Cleanups run last first: the tunnels end once send's cleanup has
 	// closed the client's idle connections.
@@ -846,68 +683,68 @@ func TestSendThroughHTTPSProxy(t *testing.T) {
 	if len(targets) != 1 || targets[0] != "telemetry.example.com:443" {
 		t.Errorf("CONNECT targets %v", targets)
 	}
-	reqs := svc.requests()
-	if len(reqs) != 1 || reqs[0].protoMajor != 2 || reqs[0].tlsVersion < tls.VersionTLS12 {
+	reqs := svc.Requests()
+	if len(reqs) != 1 || reqs[0].ProtoMajor != 2 || reqs[0].TLSVersion < tls.VersionTLS12 {
 		t.Fatalf("want one HTTP/2 request over TLS 1.2+, got %+v", reqs)
 	}
-	if !proto.Equal(reqs[0].msg, testEvent()) {
-		t.Errorf("event %v", reqs[0].msg)
+	if ev := svc.OnlyEvent(t); !proto.Equal(ev, testsupport.Event()) {
+		t.Errorf("event %v", ev)
 	}
 }
 
 func TestSendTLS(t *testing.T) {
 	t.Run("trusted through SSL_CERT_FILE, HTTP/2", func(t *testing.T) {
-		svc := &service{}
-		srv := startServer(t, svc.handler(), enableHTTP2)
+		svc := testsupport.NewRecorder()
+		srv := testsupport.StartServer(t, svc.Handler(), enableHTTP2)
 		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": writeCertFile(t, srv.Server)}, 10*time.Second)
 		if res.err != nil {
 			t.Fatalf("Send: %v", res.err)
 		}
-		if reqs := svc.requests(); len(reqs) != 1 || reqs[0].protoMajor != 2 {
+		if reqs := svc.Requests(); len(reqs) != 1 || reqs[0].ProtoMajor != 2 {
 			t.Errorf("want one HTTP/2 request, got %+v", reqs)
 		}
 	})
 	t.Run("untrusted certificate, not retried", func(t *testing.T) {
-		svc := &service{}
-		srv := startServer(t, svc.handler(), enableHTTP2, quiet)
+		svc := testsupport.NewRecorder()
+		srv := testsupport.StartServer(t, svc.Handler(), enableHTTP2, quiet)
 		res := send(t, srv.URL, nil, 10*time.Second)
 		wantError(t, res.err, "unknown: tls certificate not trusted")
-		if srv.conns.Load() != 1 || len(svc.requests()) != 0 {
-			t.Errorf("%d connections, %d requests; want 1 and 0", srv.conns.Load(), len(svc.requests()))
+		if srv.Connections() != 1 || len(svc.Requests()) != 0 {
+			t.Errorf("%d connections, %d requests; want 1 and 0", srv.Connections(), len(svc.Requests()))
 		}
 	})
 	t.Run("server below TLS 1.2", func(t *testing.T) {
-		svc := &service{}
-		srv := startServer(t, svc.handler(), func(s *httptest.Server) {
+		svc := testsupport.NewRecorder()
+		srv := testsupport.StartServer(t, svc.Handler(), func(s *httptest.Server) {
 			s.TLS = &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
 		}, quiet)
 		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": writeCertFile(t, srv.Server)}, 10*time.Second)
 		wantError(t, res.err, "unknown: tls handshake failed")
-		if srv.conns.Load() != 1 {
-			t.Errorf("%d connections, want 1 (no retry)", srv.conns.Load())
+		if srv.Connections() != 1 {
+			t.Errorf("%d connections, want 1 (no retry)", srv.Connections())
 		}
 	})
 	t.Run("plain http server", func(t *testing.T) {
-		_, srv := startService(t)
+		srv := testsupport.StartService(t)
 		res := send(t, strings.Replace(srv.URL, "http://", "https://", 1), nil, 10*time.Second)
 		wantError(t, res.err, "unknown: tls handshake failed")
 	})
 	t.Run("unusable SSL_CERT_FILE", func(t *testing.T) {
-		svc := &service{}
-		srv := startServer(t, svc.handler(), enableHTTP2)
+		svc := testsupport.NewRecorder()
+		srv := testsupport.StartServer(t, svc.Handler(), enableHTTP2)
 		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
 		wantError(t, res.err, "unknown: SSL_CERT_FILE is not a readable PEM file")
-		if srv.conns.Load() != 0 || len(res.guard.dialed()) != 0 {
+		if srv.Connections() != 0 || len(res.guard.dialed()) != 0 {
 			t.Errorf("dialed %v with no usable roots", res.guard.dialed())
 		}
 	})
 	// The certificate pool is loaded only for TLS: a plain-http loopback
 	// send never builds it, so a broken SSL_CERT_FILE does not matter there.
 	t.Run("plain http never loads certificates", func(t *testing.T) {
-		svc, srv := startService(t)
-		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
-		if res.err != nil || len(svc.requests()) != 1 {
-			t.Fatalf("Send: %v, %d requests", res.err, len(svc.requests()))
+		svc := testsupport.StartService(t)
+		res := send(t, svc.URL, config.Env{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
+		if res.err != nil || len(svc.Requests()) != 1 {
+			t.Fatalf("Send: %v, %d requests", res.err, len(svc.Requests()))
 		}
 		if res.client.Transport.(*transport).secureBuilt.Load() {
 			t.Error("a plain-http send set up TLS")
@@ -945,22 +782,22 @@ func TestSendMalformedEndpoint(t *testing.T) {
 
 // Plain http leaves the machine only with a warning, and is still sent.
 func TestSendPlainHTTPWarning(t *testing.T) {
-	svc, proxy := startService(t)
+	proxy := testsupport.StartService(t)
 	res := send(t, "http://telemetry.invalid", config.Env{"HTTP_PROXY": proxy.URL}, 10*time.Second)
-	if res.err != nil || len(svc.requests()) != 1 {
-		t.Fatalf("Send: %v, %d requests", res.err, len(svc.requests()))
+	if res.err != nil || len(proxy.Requests()) != 1 {
+		t.Fatalf("Send: %v, %d requests", res.err, len(proxy.Requests()))
 	}
-	lines := logLines(t, res.logs)
+	lines := testsupport.LogLines(t, res.logs)
 	if countLevel(lines, "WARN") != 1 || !strings.Contains(res.logs, "plain http") || strings.Contains(res.logs, "telemetry.invalid") {
 		t.Errorf("want one warning about plain http that does not name the host:\n%s", res.logs)
 	}
 
 	// The guard refuses to dial localhost (it would need a resolver); only
 	// the absence of the warning counts there.
-	_, srv := startService(t)
+	srv := testsupport.StartService(t)
 	for _, loopback := range []string{srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)} {
 		res = send(t, loopback, nil, 10*time.Second)
-		if countLevel(logLines(t, res.logs), "WARN") != 0 {
+		if countLevel(testsupport.LogLines(t, res.logs), "WARN") != 0 {
 			t.Errorf("%s: a loopback endpoint needs no warning:\n%s", loopback, res.logs)
 		}
 	}
@@ -980,10 +817,10 @@ func TestIsLoopbackHost(t *testing.T) {
 // The endpoint's userinfo, path and query appear nowhere: not in the logs,
 // not in the error.
 func TestSendKeepsEndpointOutOfLogs(t *testing.T) {
-	svc, srv := startService(t)
-	hostPort := strings.TrimPrefix(srv.URL, "http://")
+	svc := testsupport.StartService(t)
+	hostPort := strings.TrimPrefix(svc.URL, "http://")
 	ok := send(t, "http://mkr-user:mkr-pass@"+hostPort, nil, 10*time.Second)
-	if ok.err != nil || len(svc.requests()) != 1 {
+	if ok.err != nil || len(svc.Requests()) != 1 {
 		t.Fatalf("Send: %v", ok.err)
 	}
 	failed := send(t, "http://mkr-user:mkr-pass@"+hostPort+"/mkr-path?mkr-query=mkr-value", nil, 10*time.Second)

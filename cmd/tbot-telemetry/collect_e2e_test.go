@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // End-to-end tests of `collect`: the built binary listens on a loopback
@@ -36,12 +36,9 @@ const collectBound = 30 * time.Second
 
 // collectProcess is a running `tbot-telemetry collect`.
 type collectProcess struct {
-	t      *testing.T
-	cmd    *exec.Cmd
+	*process
 	addr   string // the address it reported listening on
-	stdout *collectSyncBuffer
-	stderr *collectSyncBuffer
-	done   chan struct{}
+	stdout *testsupport.LockedBuffer
 }
 
 var collectListening = regexp.MustCompile(`msg="Collecting tbot events\." listen=(\S+)`)
@@ -53,7 +50,10 @@ func collectStart(t *testing.T, args ...string) *collectProcess {
 	cmd := exec.Command(buildBinary(t), append([]string{"collect", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = []string{}
 	cmd.Dir = t.TempDir()
-	p := &collectProcess{t: t, cmd: cmd, stdout: &collectSyncBuffer{}, stderr: &collectSyncBuffer{}, done: make(chan struct{})}
+	p := &collectProcess{
+		process: &process{t: t, cmd: cmd, name: "collect", bound: collectBound, stderr: &testsupport.LockedBuffer{}, done: make(chan struct{})},
+		stdout:  &testsupport.LockedBuffer{},
+	}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -77,19 +77,7 @@ func collectStart(t *testing.T, args ...string) *collectProcess {
 			}
 		}
 	}()
-	go func() {
-		defer close(p.done)
-		<-scanned // Wait must not close the pipe before it is read out
-		cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Kill()
-			<-p.done
-		}
-	})
+	p.watch(scanned)
 	select {
 	case p.addr = <-listening:
 	case <-p.done:
@@ -105,13 +93,6 @@ func collectStart(t *testing.T, args ...string) *collectProcess {
 
 func (p *collectProcess) baseURL() string { return "http://" + p.addr }
 
-func (p *collectProcess) signal(sig syscall.Signal) {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal %v: %v", sig, err)
-	}
-}
-
 // stop sends sig and returns the exit status.
 func (p *collectProcess) stop(sig syscall.Signal) int {
 	p.t.Helper()
@@ -119,49 +100,10 @@ func (p *collectProcess) stop(sig syscall.Signal) int {
 	return p.wait()
 }
 
-func (p *collectProcess) wait() int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(collectBound):
-		p.t.Fatalf("collect did not exit within %v; stderr:\n%s", collectBound, p.stderr.String())
-	}
-	ws := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
-}
-
-type collectSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *collectSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *collectSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // collectClient talks to a collector over Connect (HTTP/1.1), or gRPC or
 // gRPC-Web as opts say; gRPC goes over cleartext HTTP/2.
 func collectClient(t *testing.T, baseURL string, h2c bool, opts ...connect.ClientOption) prehogv1alphaconnect.TbotReportingServiceClient {
-	var p http.Protocols
-	if h2c {
-		p.SetUnencryptedHTTP2(true)
-	} else {
-		p.SetHTTP1(true)
-	}
-	tr := &http.Transport{Protocols: &p}
-	t.Cleanup(tr.CloseIdleConnections)
-	return prehogv1alphaconnect.NewTbotReportingServiceClient(&http.Client{Transport: tr}, baseURL, opts...)
+	return prehogv1alphaconnect.NewTbotReportingServiceClient(testsupport.HTTPClient(t, h2c), baseURL, opts...)
 }
 
 // collectLines reads a collector's output back: whole lines only, each in
@@ -188,15 +130,6 @@ func collectLines(t *testing.T, out string) []event.PostHog {
 		events = append(events, ph)
 	}
 	return events
-}
-
-func collectReadFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func collectEvent(id string) *prehogv1alpha.SubmitTbotEventRequest {
@@ -234,7 +167,7 @@ func TestCollectReceivesReport(t *testing.T) {
 		t.Fatalf("collect exited %d; stderr:\n%s", code, collector.stderr.String())
 	}
 
-	lines := collectLines(t, collectReadFile(t, output))
+	lines := collectLines(t, testsupport.ReadFile(t, output))
 	if len(lines) != 1 {
 		t.Fatalf("got %d lines, want 1; report's stderr:\n%s", len(lines), reportErr.String())
 	}
@@ -325,7 +258,7 @@ func TestCollectShutdownUnderLoadLosesNothing(t *testing.T) {
 	}
 
 	written := map[string]bool{}
-	for _, ph := range collectLines(t, collectReadFile(t, output)) {
+	for _, ph := range collectLines(t, testsupport.ReadFile(t, output)) {
 		if written[ph.DistinctID] {
 			t.Errorf("distinct_id %s written twice", ph.DistinctID)
 		}
@@ -464,7 +397,7 @@ func TestCollectAppendsToOutput(t *testing.T) {
 		if code := collector.stop(syscall.SIGTERM); code != 0 {
 			t.Fatalf("collect exited %d; stderr:\n%s", code, collector.stderr.String())
 		}
-		out := collectReadFile(t, output)
+		out := testsupport.ReadFile(t, output)
 		lines := collectLines(t, out)
 		if lines[len(lines)-1].DistinctID != id {
 			t.Errorf("%s: last line is not the new event:\n%s", filepath.Base(output), out)
@@ -504,19 +437,12 @@ func TestCollectStartFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), collectBound)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, buildBinary(t), append([]string{"collect"}, c.args...)...)
-			cmd.Env = []string{}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-				t.Fatalf("collect: %v, want exit status 1; stderr:\n%s", err, stderr.String())
+			run := runBinary(t, nil, append([]string{"collect"}, c.args...)...)
+			if run.Code != 1 {
+				t.Fatalf("collect: exit status %d, want 1; stderr:\n%s", run.Code, run.Stderr)
 			}
-			if !strings.HasPrefix(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
-				t.Errorf("stderr %q, want one line starting %q", stderr.String(), c.want)
+			if !strings.HasPrefix(run.Stderr, c.want) || strings.Count(run.Stderr, "\n") != 1 {
+				t.Errorf("stderr %q, want one line starting %q", run.Stderr, c.want)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // counts is the expected run mode, join type and destination counts
@@ -99,7 +100,7 @@ func TestDryRunGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, sys.err)
 			}
-			want := event.PostHog{Event: "tbot.start", DistinctID: testID.String(), Timestamp: "2026-11-26T06:00:00.123Z",
+			want := event.PostHog{Event: "tbot.start", DistinctID: testsupport.ID, Timestamp: "2026-11-26T06:00:00.123Z",
 				Properties: tt.want.properties("17.4.2")}
 			if ev != want {
 				t.Errorf("got  %+v\nwant %+v\nstderr:\n%s", ev, want, sys.err)

@@ -6,24 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
-
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
-	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
-	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // End-to-end tests of `exec`: the built binary runs real child processes
@@ -40,11 +33,8 @@ var execArgsOfStart = []string{"start", "identity", "--destination=./out", "--jo
 
 // execProcess is a running tbot-telemetry.
 type execProcess struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  chan string // its stdout, line by line; closed at EOF
-	stderr *execSyncBuffer
-	done   chan struct{}
+	*process
+	lines chan string // its stdout, line by line; closed at EOF
 }
 
 // execStart starts the built binary with env and args; stdin may be nil.
@@ -65,7 +55,10 @@ func execStartProgram(t *testing.T, stdin *os.File, env []string, argv ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &execProcess{t: t, cmd: cmd, lines: make(chan string, 64), stderr: &execSyncBuffer{}, done: make(chan struct{})}
+	p := &execProcess{
+		process: &process{t: t, cmd: cmd, name: "tbot-telemetry", bound: execBound, stderr: &testsupport.LockedBuffer{}, done: make(chan struct{})},
+		lines:   make(chan string, 64),
+	}
 	// Real files, so that the child writes to this very pipe.
 	cmd.Stdout = w
 	cmd.Stderr = p.stderr
@@ -81,18 +74,7 @@ func execStartProgram(t *testing.T, stdin *os.File, env []string, argv ...string
 			p.lines <- sc.Text()
 		}
 	}()
-	go func() {
-		defer close(p.done)
-		cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Kill()
-			<-p.done
-		}
-	})
+	p.watch(nil)
 	return p
 }
 
@@ -129,54 +111,6 @@ func (p *execProcess) restOfOutput() []string {
 	}
 }
 
-// wait returns the exit status as a shell would show it.
-func (p *execProcess) wait() int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(execBound):
-		p.t.Fatalf("tbot-telemetry did not exit within %v; stderr:\n%s", execBound, p.stderr.String())
-	}
-	ws := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
-}
-
-func (p *execProcess) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (p *execProcess) signal(sig syscall.Signal) {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal %v: %v", sig, err)
-	}
-}
-
-type execSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *execSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *execSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // execEnv is a small, known environment: only PATH and extra.
 func execEnv(extra ...string) []string {
 	return append([]string{"PATH=" + os.Getenv("PATH")}, extra...)
@@ -203,81 +137,6 @@ fi
 		t.Fatal(err)
 	}
 	return path
-}
-
-// execCollector is a real TbotReportingService on loopback that keeps what
-// it receives.
-type execCollector struct {
-	prehogv1alphaconnect.UnimplementedTbotReportingServiceHandler
-	url    string
-	mu     sync.Mutex
-	events []*prehogv1alpha.SubmitTbotEventRequest
-}
-
-func newExecCollector(t *testing.T) *execCollector {
-	c := &execCollector{}
-	mux := http.NewServeMux()
-	mux.Handle(prehogv1alphaconnect.NewTbotReportingServiceHandler(c))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c.url = srv.URL
-	return c
-}
-
-func (c *execCollector) SubmitTbotEvent(_ context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, req.Msg)
-	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
-}
-
-func (c *execCollector) received() []*prehogv1alpha.SubmitTbotEventRequest {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]*prehogv1alpha.SubmitTbotEventRequest(nil), c.events...)
-}
-
-// execSilentEndpoint accepts connections and never answers.
-type execSilentEndpoint struct {
-	url      string
-	mu       sync.Mutex
-	accepted int
-}
-
-func newExecSilentEndpoint(t *testing.T) *execSilentEndpoint {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &execSilentEndpoint{url: "http://" + ln.Addr().String()}
-	var conns []net.Conn
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			e.mu.Lock()
-			e.accepted++
-			conns = append(conns, conn)
-			e.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return e
-}
-
-func (e *execSilentEndpoint) connections() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.accepted
 }
 
 func TestExecExitStatus(t *testing.T) {
@@ -418,7 +277,7 @@ func TestExecChildKilledBySignal(t *testing.T) {
 // the child has ended, the unfinished send holds the exit until a second
 // signal, which ends the wait long before the deadline.
 func TestExecStartsTheChildBeforeTheSend(t *testing.T) {
-	endpoint := newExecSilentEndpoint(t)
+	endpoint := testsupport.StartSilentEndpoint(t)
 	tbot := execFakeTbot(t, `trap 'exit 7' TERM
 echo started
 i=0
@@ -426,13 +285,13 @@ while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 exit 1`)
 	launched := time.Now()
 	p := execStart(t, nil, execEnv("TELEPORT_ANONYMOUS_TELEMETRY=1"),
-		append([]string{"exec", "--timeout=20s", "--endpoint=" + endpoint.url, "--", tbot}, execArgsOfStart...)...)
+		append([]string{"exec", "--timeout=20s", "--endpoint=" + endpoint.URL, "--", tbot}, execArgsOfStart...)...)
 	if line := p.nextLine(); line != "started" {
 		t.Fatalf("child said %q", line)
 	}
 	// The send has begun (or is about to) and cannot have ended: the
 	// endpoint never answers and the deadline is 20s away.
-	for endpoint.connections() == 0 {
+	for endpoint.Connections() == 0 {
 		if time.Since(launched) > execBound {
 			t.Fatalf("no send reached the endpoint; stderr:\n%s", p.stderr.String())
 		}
@@ -505,10 +364,10 @@ func TestExecOneEventPerStartAndTheChildsEnvironment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			collector := newExecCollector(t)
+			collector := testsupport.StartService(t)
 			tbot := execFakeTbot(t, `echo "telemetry=${TELEPORT_ANONYMOUS_TELEMETRY-<unset>}"`)
 			args := append(append(append([]string{"exec", "--tbot-version=17.4.2"}, tt.flags...), "--", tbot), tt.tbotArgs...)
-			p := execStart(t, nil, execEnv(append(tt.env, "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS="+collector.url)...), args...)
+			p := execStart(t, nil, execEnv(append(tt.env, "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS="+collector.URL)...), args...)
 			if got := p.wait(); got != 0 {
 				t.Errorf("exit status %d; stderr:\n%s", got, p.stderr.String())
 			}
@@ -524,7 +383,7 @@ func TestExecOneEventPerStartAndTheChildsEnvironment(t *testing.T) {
 			if child != "telemetry="+tt.wantChild {
 				t.Errorf("child saw %q, want telemetry=%s", child, tt.wantChild)
 			}
-			if got := collector.received(); len(got) != tt.wantEvents {
+			if got := collector.Events(); len(got) != tt.wantEvents {
 				t.Errorf("%d events sent, want %d; stderr:\n%s", len(got), tt.wantEvents, p.stderr.String())
 			} else if len(got) == 1 && got[0].GetStart().GetJoinType() != "github" {
 				t.Errorf("event %v is not this start's", got[0])
@@ -691,13 +550,9 @@ func execUnshare(t *testing.T) string {
 // collector and asks the child for its version, which must not delay the
 // child's start.
 func BenchmarkExecLaunch(b *testing.B) {
-	bin := execBuildForBenchmark(b, ".")
+	bin := buildBinary(b)
 	stamp := execBuildStampProgram(b)
-	c := &execCollector{}
-	mux := http.NewServeMux()
-	mux.Handle(prehogv1alphaconnect.NewTbotReportingServiceHandler(c))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := testsupport.StartService(b)
 
 	run := func(b *testing.B, env []string, argv ...string) {
 		var toChild time.Duration
@@ -739,13 +594,6 @@ func execBuildStampProgram(b *testing.B) string {
 			b.Fatal(err)
 		}
 	}
-	return execBuildForBenchmark(b, dir)
-}
-
-// execBuildForBenchmark builds the package in dir for a benchmark
-// (buildBinary takes a *testing.T).
-func execBuildForBenchmark(b *testing.B, dir string) string {
-	b.Helper()
 	path := filepath.Join(b.TempDir(), "program")
 	cmd := exec.Command("go", "build", "-o", path, ".")
 	cmd.Dir = dir

@@ -9,21 +9,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // Shared by the tests of this package: an in-process system with captured
 // output and fixed clock and ID, and the built binary for end-to-end runs.
-
-var (
-	testTime = time.Date(2026, 11, 26, 6, 0, 0, 123_000_000, time.UTC)
-	testID   = uuid.MustParse("0b6f3c1e-8a4d-4e2b-9c7a-1d2e3f405162")
-)
 
 // testSystem is a system whose output the test reads.
 type testSystem struct {
@@ -43,8 +38,8 @@ func newTestSystem(t *testing.T, env config.Env) *testSystem {
 			stdout: out,
 			stderr: errOut,
 			env:    env,
-			now:    func() time.Time { return testTime },
-			newID:  func() (uuid.UUID, error) { return testID, nil },
+			now:    testsupport.Now,
+			newID:  testsupport.NewID,
 		},
 		out: out,
 		err: errOut,
@@ -72,33 +67,22 @@ func exitCode(err error) int {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	builtPath string
-	buildErr  error
-)
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "tbot-telemetry-test-")
+	if err != nil {
+		return "", err
+	}
+	return testsupport.BuildTbotTelemetry(dir)
+})
 
 // buildBinary builds tbot-telemetry once per test run and returns its path.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tbot-telemetry-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtPath = filepath.Join(dir, "tbot-telemetry")
-		cmd := exec.Command("go", "build", "-o", builtPath, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			builtPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build tbot-telemetry: %v\n%s", buildErr, builtPath)
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	path, err := buildOnce()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return builtPath
+	return path
 }
 
 var testPrograms sync.Map // name -> func() (string, error)
@@ -128,4 +112,62 @@ func buildTestProgram(t *testing.T, name string) string {
 // cmd/tbot-telemetry).
 func repoFile(parts ...string) string {
 	return filepath.Join(append([]string{"..", ".."}, parts...)...)
+}
+
+// process is a child that a test started: reaped in the background, and
+// killed at the end of the test if it is still running.
+type process struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	name   string        // how failures call it
+	bound  time.Duration // the longest wait for its exit
+	stderr *testsupport.LockedBuffer
+	done   chan struct{} // closed once it has been reaped
+}
+
+// watch reaps p once drained, when not nil, has closed: Wait closes the
+// pipes it made, which must be read out first.
+func (p *process) watch(drained <-chan struct{}) {
+	go func() {
+		defer close(p.done)
+		if drained != nil {
+			<-drained
+		}
+		p.cmd.Wait()
+	}()
+	p.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+}
+
+func (p *process) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait returns the exit status as a shell would show it.
+func (p *process) wait() int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(p.bound):
+		p.t.Fatalf("%s did not exit within %v; stderr:\n%s", p.name, p.bound, p.stderr.String())
+	}
+	return testsupport.ExitStatus(p.cmd.ProcessState)
 }

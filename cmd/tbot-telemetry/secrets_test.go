@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // Every value planted in these tests contains "mkr" (in any case), so that
@@ -212,7 +213,7 @@ func noPlantedValue(t *testing.T, where, text string) {
 func checkLogFormat(t *testing.T, where, format, stderr string) {
 	t.Helper()
 	if format == "json" {
-		jsonLogLines(t, stderr)
+		testsupport.LogLines(t, stderr)
 		return
 	}
 	for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
@@ -260,7 +261,7 @@ func TestNoSecretsAnywhere(t *testing.T) {
 					"_TBOT_TELEMETRY_HELPER", "gha:teleport-actions/auth", "_TBOT_TELEMETRY_HELPER_VERSION", "2.1.2")
 				ours := []string{"--debug", "--log-format", format}
 
-				check := func(how string, srv *sendServer, code int, stdout, stderr string, wantStdout bool) {
+				check := func(how string, srv *testsupport.Service, code int, stdout, stderr string, wantStdout bool) {
 					t.Helper()
 					if code != 0 {
 						t.Errorf("%s: exit %d; stderr:\n%s", how, code, stderr)
@@ -281,10 +282,10 @@ func TestNoSecretsAnywhere(t *testing.T) {
 					if srv == nil {
 						return
 					}
-					events, raw := srv.received()
+					events := srv.Events()
 					if tc.join == "" {
-						if srv.conns.Load() != 0 {
-							t.Errorf("%s: refused, yet connected %d times", how, srv.conns.Load())
+						if srv.Connections() != 0 {
+							t.Errorf("%s: refused, yet connected %d times", how, srv.Connections())
 						}
 						return
 					}
@@ -295,12 +296,12 @@ func TestNoSecretsAnywhere(t *testing.T) {
 						t.Errorf("%s: no debug line on success, so not at debug level:\n%s", how, stderr)
 					}
 					noPlantedValue(t, how+": the event", fmt.Sprint(events[0]))
-					noPlantedValue(t, how+": the request", string(raw[0]))
+					noPlantedValue(t, how+": the request", srv.Requests()[0].Text())
 				}
 
 				// report, in-process, to a loopback service recording the
 				// raw request.
-				srv := startSendServer(t)
+				srv := testsupport.StartService(t)
 				sys := newTestSystem(t, env)
 				code := sys.run(t, append(append([]string{"report", "--endpoint", srv.URL, "--tbot-version", "17.4.2"}, ours...), append([]string{"--"}, tbotArgs...)...)...)
 				check("report", srv, code, sys.out.String(), sys.err.String(), false)
@@ -315,15 +316,15 @@ func TestNoSecretsAnywhere(t *testing.T) {
 
 				// exec, the built binary: PROGRAM gets the salted arguments
 				// and the salted environment; its version is asked of it.
-				srv = startSendServer(t)
+				srv = testsupport.StartService(t)
 				execEnv := withEnv(env, "PATH", "/usr/bin:/bin")
 				run := runBinary(t, execEnv, append(append([]string{"exec", "--endpoint", srv.URL}, ours...), append([]string{"--", child}, tbotArgs...)...)...)
-				check("exec", srv, run.code, run.stdout, run.stderr, false)
+				check("exec", srv, run.Code, run.Stdout, run.Stderr, false)
 
 				// report, the built binary, to the built collector.
 				if tc.join != "" {
 					run = runBinary(t, env, append(append([]string{"report", "--strict", "--endpoint", collector.baseURL(), "--tbot-version", "17.4.2"}, ours...), append([]string{"--"}, tbotArgs...)...)...)
-					check("report to collect", nil, run.code, run.stdout, run.stderr, false)
+					check("report to collect", nil, run.Code, run.Stdout, run.Stderr, false)
 				}
 			})
 		}

@@ -1,22 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,71 +19,9 @@ import (
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
-	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
-
-// sendServer is the reporting service on a loopback httptest server: the
-// generated handler with a real implementation that records each event and
-// the raw bytes of each request, and counts connections, so that "nothing
-// was sent" means not even a connection.
-type sendServer struct {
-	*httptest.Server
-	conns    atomic.Int64
-	mu       sync.Mutex
-	events   []*prehogv1alpha.SubmitTbotEventRequest
-	raw      [][]byte
-	failCode connect.Code // answered instead of success when set
-	failMsg  string
-}
-
-// refuse makes the service answer every call with a Connect error.
-func (s *sendServer) refuse(code connect.Code, msg string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failCode, s.failMsg = code, msg
-}
-
-func (s *sendServer) SubmitTbotEvent(_ context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, proto.CloneOf(req.Msg))
-	if s.failCode != 0 {
-		return nil, connect.NewError(s.failCode, errors.New(s.failMsg))
-	}
-	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
-}
-
-func startSendServer(t *testing.T) *sendServer {
-	t.Helper()
-	s := &sendServer{}
-	_, h := prehogv1alphaconnect.NewTbotReportingServiceHandler(s)
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		dump, err := httputil.DumpRequest(r, true) // keeps r.Body readable
-		if err != nil {
-			http.Error(w, "dump", http.StatusBadRequest)
-			return
-		}
-		s.mu.Lock()
-		s.raw = append(s.raw, dump)
-		s.mu.Unlock()
-		h.ServeHTTP(w, r)
-	}))
-	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
-		if state == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *sendServer) received() ([]*prehogv1alpha.SubmitTbotEventRequest, [][]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*prehogv1alpha.SubmitTbotEventRequest(nil), s.events...), append([][]byte(nil), s.raw...)
-}
 
 // sendConfig is a v2 file with one output or service in each bucket.
 const sendConfig = `version: v2
@@ -168,50 +97,11 @@ func sendEnvList(env config.Env) []string {
 	return list
 }
 
-// binaryRun is one run of the built binary.
-type binaryRun struct {
-	code           int
-	stdout, stderr string
-	elapsed        time.Duration
-}
-
 // runBinary runs the built binary with exactly env (nothing of the test
 // process's own environment, proxies included).
-func runBinary(t *testing.T, env config.Env, args ...string) binaryRun {
+func runBinary(t *testing.T, env config.Env, args ...string) testsupport.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, buildBinary(t), args...)
-	cmd.Env = sendEnvList(env)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	started := time.Now()
-	err := cmd.Run()
-	run := binaryRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(started)}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		run.code = exitErr.ExitCode()
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return run
-}
-
-// jsonLogLines decodes --log-format json output.
-func jsonLogLines(t *testing.T, stderr string) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(stderr))
-	for sc.Scan() {
-		var l map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("not a JSON log line: %q", sc.Text())
-		}
-		lines = append(lines, l)
-	}
-	return lines
+	return testsupport.Run(t, 30*time.Second, sendEnvList(env), append([]string{buildBinary(t)}, args...)...)
 }
 
 func linesAt(lines []map[string]any, level string) []map[string]any {
@@ -226,18 +116,18 @@ func linesAt(lines []map[string]any, level string) []map[string]any {
 
 // The whole program in-process: the event arrives, field for field.
 func TestReportSendsEvent(t *testing.T) {
-	srv := startSendServer(t)
+	srv := testsupport.StartService(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
 	sys := newTestSystem(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "1"))
 	code := sys.run(t, "report", "--endpoint", srv.URL, "--tbot-version", "17.4.2", "--", "start", "-c", cfg, "--oneshot")
 	if code != 0 || sys.out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, sys.out, sys.err)
 	}
-	events, _ := srv.received()
+	events := srv.Events()
 	if len(events) != 1 {
 		t.Fatalf("%d events, want 1; stderr:\n%s", len(events), sys.err)
 	}
-	if want := wantSendConfigEvent(testID.String(), testTime); !proto.Equal(events[0], want) {
+	if want := wantSendConfigEvent(testsupport.ID, testsupport.Now()); !proto.Equal(events[0], want) {
 		t.Errorf("event\n got %v\nwant %v", events[0], want)
 	}
 	if lines := strings.Split(strings.TrimSpace(sys.err.String()), "\n"); len(lines) != 1 ||
@@ -248,16 +138,16 @@ func TestReportSendsEvent(t *testing.T) {
 
 // The built binary, end to end, as a systemd ExecStartPre= would run it.
 func TestBinaryReportSendsEvent(t *testing.T) {
-	srv := startSendServer(t)
+	srv := testsupport.StartService(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
 	before := time.Now()
 	run := runBinary(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "1"),
 		"report", "--endpoint", "http://"+srv.Listener.Addr().String(), "--tbot-version", "17.4.2", "--", "start", "-c", cfg, "--oneshot")
 	after := time.Now()
-	if run.code != 0 || run.stdout != "" || strings.Contains(run.stderr, "level=WARN") {
-		t.Fatalf("exit %d, stdout %q, stderr:\n%s", run.code, run.stdout, run.stderr)
+	if run.Code != 0 || run.Stdout != "" || strings.Contains(run.Stderr, "level=WARN") {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", run.Code, run.Stdout, run.Stderr)
 	}
-	events, _ := srv.received()
+	events := srv.Events()
 	if len(events) != 1 {
 		t.Fatalf("%d events, want 1", len(events))
 	}
@@ -276,12 +166,12 @@ func TestBinaryReportSendsEvent(t *testing.T) {
 	// The endpoint from tbot's own variable, and tbot's success line.
 	run = runBinary(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "true", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS", srv.URL),
 		"report", "--tbot-version", "17.4.2", "--", "-d", "start", "-c", cfg)
-	events, _ = srv.received()
-	if run.code != 0 || len(events) != 2 {
-		t.Fatalf("exit %d, %d events; stderr:\n%s", run.code, len(events), run.stderr)
+	events = srv.Events()
+	if run.Code != 0 || len(events) != 2 {
+		t.Fatalf("exit %d, %d events; stderr:\n%s", run.Code, len(events), run.Stderr)
 	}
-	if !strings.Contains(run.stderr, `msg="Successfully transmitted anonymous telemetry" distinct_id=`+events[1].GetDistinctId()+" duration=") {
-		t.Errorf("want tbot's debug line on success (tbot's -d), got:\n%s", run.stderr)
+	if !strings.Contains(run.Stderr, `msg="Successfully transmitted anonymous telemetry" distinct_id=`+events[1].GetDistinctId()+" duration=") {
+		t.Errorf("want tbot's debug line on success (tbot's -d), got:\n%s", run.Stderr)
 	}
 }
 
@@ -325,7 +215,7 @@ func TestReportOptIn(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			srv := startSendServer(t)
+			srv := testsupport.StartService(t)
 			script, marker := probeScript(t, dir)
 			cfg := writeFile(t, filepath.Join(dir, "tbot.yaml"), sendConfig, 0o600)
 			sys := newTestSystem(t, tt.env)
@@ -334,7 +224,7 @@ func TestReportOptIn(t *testing.T) {
 				t.Fatalf("exit %d", code)
 			}
 			lines := strings.Split(strings.TrimSpace(sys.err.String()), "\n")
-			events, _ := srv.received()
+			events := srv.Events()
 			if tt.enabled {
 				if len(events) != 1 || events[0].GetStart().GetVersion() != "17.4.2" || !exists(marker) {
 					t.Fatalf("enabled: %d events, probe ran %v; stderr:\n%s", len(events), exists(marker), sys.err)
@@ -344,8 +234,8 @@ func TestReportOptIn(t *testing.T) {
 				}
 				return
 			}
-			if srv.conns.Load() != 0 || exists(marker) {
-				t.Errorf("disabled, yet %d connections, probe ran %v", srv.conns.Load(), exists(marker))
+			if srv.Connections() != 0 || exists(marker) {
+				t.Errorf("disabled, yet %d connections, probe ran %v", srv.Connections(), exists(marker))
 			}
 			if len(lines) != 1 || !strings.Contains(lines[0], `level=INFO msg="Anonymous telemetry is not enabled.`+docsSuffix+`"`) {
 				t.Errorf("want exactly tbot's info line, got:\n%s", sys.err)
@@ -375,7 +265,7 @@ func TestReportDisabledReadsNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, enabled := range []bool{false, true} {
-				srv := startSendServer(t)
+				srv := testsupport.StartService(t)
 				script, marker := probeScript(t, t.TempDir())
 				env := withEnv(tt.env)
 				if enabled {
@@ -384,8 +274,8 @@ func TestReportDisabledReadsNothing(t *testing.T) {
 				sys := newTestSystem(t, env)
 				code := sys.run(t, append([]string{"report", "--endpoint", srv.URL, "--tbot-path", script, "--"}, tt.args...)...)
 				warned := strings.Contains(sys.err.String(), "level=WARN")
-				if code != 0 || srv.conns.Load() != 0 || exists(marker) {
-					t.Errorf("enabled=%v: exit %d, %d connections, probe ran %v", enabled, code, srv.conns.Load(), exists(marker))
+				if code != 0 || srv.Connections() != 0 || exists(marker) {
+					t.Errorf("enabled=%v: exit %d, %d connections, probe ran %v", enabled, code, srv.Connections(), exists(marker))
 				}
 				if warned != enabled {
 					t.Errorf("enabled=%v: warned %v:\n%s", enabled, warned, sys.err)
@@ -395,56 +285,12 @@ func TestReportDisabledReadsNothing(t *testing.T) {
 	}
 }
 
-// neverAnswers accepts connections and never writes a byte.
-func neverAnswers(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
-}
-
 // A send that fails is one warning with a safe phrase, exit 0 (1 with
 // --strict), and the run ends by the deadline.
 func TestBinaryReportSendFailures(t *testing.T) {
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
-	refusing := startSendServer(t)
-	refusing.refuse(connect.CodeInvalidArgument, "event refused")
+	refusing := testsupport.StartService(t)
+	refusing.Refuse(connect.NewError(connect.CodeInvalidArgument, errors.New("event refused")))
 	redirecting := httptest.NewServer(http.RedirectHandler("http://127.0.0.1:9/elsewhere", http.StatusFound))
 	t.Cleanup(redirecting.Close)
 
@@ -455,9 +301,9 @@ func TestBinaryReportSendFailures(t *testing.T) {
 		code     int
 		want     string
 	}{
-		{"connection refused", closedPort(t), nil, 0, "unavailable: connection refused"},
-		{"connection refused, strict", closedPort(t), []string{"--strict"}, 1, "unavailable: connection refused"},
-		{"never answers", neverAnswers(t), nil, 0, "deadline_exceeded: no answer within the deadline"},
+		{"connection refused", testsupport.ClosedPortURL(t), nil, 0, "unavailable: connection refused"},
+		{"connection refused, strict", testsupport.ClosedPortURL(t), []string{"--strict"}, 1, "unavailable: connection refused"},
+		{"never answers", testsupport.StartSilentEndpoint(t).URL, nil, 0, "deadline_exceeded: no answer within the deadline"},
 		{"refused by the service", refusing.URL, []string{"--strict"}, 1, "invalid_argument: event refused"},
 		{"redirect", redirecting.URL, nil, 0, "unknown: redirect not followed (http status 302)"},
 		{"malformed endpoint", "ftp://mkr-user:mkr-pass@mkr-host.example/mkr-path", nil, 0, "invalid_argument: endpoint scheme is not http or https"},
@@ -468,19 +314,19 @@ func TestBinaryReportSendFailures(t *testing.T) {
 			args := append([]string{"report", "--endpoint", tt.endpoint, "--timeout", timeout.String(),
 				"--tbot-version", "17.4.2", "--log-format", "json"}, tt.extra...)
 			run := runBinary(t, config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1"}, append(args, "--", "start", "-c", cfg)...)
-			if run.code != tt.code || run.stdout != "" {
-				t.Errorf("exit %d (want %d), stdout %q", run.code, tt.code, run.stdout)
+			if run.Code != tt.code || run.Stdout != "" {
+				t.Errorf("exit %d (want %d), stdout %q", run.Code, tt.code, run.Stdout)
 			}
-			warnings := linesAt(jsonLogLines(t, run.stderr), "WARN")
+			warnings := linesAt(testsupport.LogLines(t, run.Stderr), "WARN")
 			if len(warnings) != 1 || warnings[0]["msg"] != "Failed to send anonymous telemetry." || warnings[0]["error"] != tt.want {
-				t.Errorf("want one warning with error %q, got:\n%s", tt.want, run.stderr)
+				t.Errorf("want one warning with error %q, got:\n%s", tt.want, run.Stderr)
 			}
-			if strings.Contains(run.stderr, "mkr") || strings.Contains(run.stderr, strings.TrimPrefix(tt.endpoint, "http://")) {
-				t.Errorf("stderr names the endpoint:\n%s", run.stderr)
+			if strings.Contains(run.Stderr, "mkr") || strings.Contains(run.Stderr, strings.TrimPrefix(tt.endpoint, "http://")) {
+				t.Errorf("stderr names the endpoint:\n%s", run.Stderr)
 			}
 			// Generous: the bound is the point, not the speed.
-			if run.elapsed > timeout+5*time.Second {
-				t.Errorf("ran %v with a %v deadline", run.elapsed, timeout)
+			if run.Elapsed > timeout+5*time.Second {
+				t.Errorf("ran %v with a %v deadline", run.Elapsed, timeout)
 			}
 		})
 	}
@@ -572,16 +418,20 @@ services:
 		{"refused: unknown version", nil, []string{"start", "-c", badVersion}, false},
 		{"refused: missing file", nil, []string{"start", "-c", filepath.Join(dir, "mkr-missing.yaml")}, false},
 	}
-	check := func(t *testing.T, how string, srv *sendServer, sent bool, stdout, stderr string) {
+	check := func(t *testing.T, how string, srv *testsupport.Service, sent bool, stdout, stderr string) {
 		t.Helper()
-		events, raw := srv.received()
+		events := srv.Events()
+		var request strings.Builder
+		for _, r := range srv.Requests() {
+			request.WriteString(r.Text())
+		}
 		if sent && len(events) != 1 {
 			t.Fatalf("%s: %d events, want 1; stderr:\n%s", how, len(events), stderr)
 		}
-		if !sent && (srv.conns.Load() != 0 || !strings.Contains(stderr, "WARN")) {
-			t.Fatalf("%s: want a warning and no connection, got %d connections; stderr:\n%s", how, srv.conns.Load(), stderr)
+		if !sent && (srv.Connections() != 0 || !strings.Contains(stderr, "WARN")) {
+			t.Fatalf("%s: want a warning and no connection, got %d connections; stderr:\n%s", how, srv.Connections(), stderr)
 		}
-		for name, text := range map[string]string{"request": string(bytes.Join(raw, nil)), "stdout": stdout, "stderr": stderr} {
+		for name, text := range map[string]string{"request": request.String(), "stdout": stdout, "stderr": stderr} {
 			if i := strings.Index(strings.ToLower(text), "mkr"); i >= 0 {
 				t.Errorf("%s: %s carries a planted value near %q:\n%s", how, name, text[max(0, i-40):min(len(text), i+40)], text)
 			}
@@ -591,16 +441,16 @@ services:
 		t.Run(tt.name, func(t *testing.T) {
 			env := withEnv(tt.env, "TELEPORT_ANONYMOUS_TELEMETRY", "1", "_TBOT_TELEMETRY_HELPER", "gha:teleport-actions/auth")
 
-			srv := startSendServer(t)
+			srv := testsupport.StartService(t)
 			sys := newTestSystem(t, env)
 			sys.run(t, append([]string{"report", "--endpoint", srv.URL, "--tbot-version", "17.4.2", "--debug", "--log-format", "json", "--"}, tt.args...)...)
 			check(t, "in-process", srv, tt.sent, sys.out.String(), sys.err.String())
 
-			srv = startSendServer(t)
+			srv = testsupport.StartService(t)
 			run := runBinary(t, env, append([]string{"report", "--endpoint", srv.URL, "--tbot-version", "17.4.2", "--debug", "--"}, tt.args...)...)
-			check(t, "binary", srv, tt.sent, run.stdout, run.stderr)
-			if tt.sent && !strings.Contains(run.stderr, "Successfully transmitted anonymous telemetry") {
-				t.Errorf("binary: no success line:\n%s", run.stderr)
+			check(t, "binary", srv, tt.sent, run.Stdout, run.Stderr)
+			if tt.sent && !strings.Contains(run.Stderr, "Successfully transmitted anonymous telemetry") {
+				t.Errorf("binary: no success line:\n%s", run.Stderr)
 			}
 		})
 	}
