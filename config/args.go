@@ -53,9 +53,8 @@ var ErrNotStart = errors.New("not a start")
 // the event needs. Secrets given on the command line are recorded only as
 // present or absent.
 type Invocation struct {
-	// Mode is the canonical `start` mode ("legacy" for plain `start`).
-	Mode string
-	// ServiceType is the type of the service the mode adds; empty for none.
+	// ServiceType is the type of the service the `start` mode adds; empty for
+	// legacy and noop, which add none.
 	ServiceType string
 	// ConfigPath and ConfigString locate the configuration file; at most one
 	// is set. ConfigString is tbot's base64 form.
@@ -165,7 +164,7 @@ func ParseArgs(args []string, env Env) (*Invocation, error) {
 		return nil, errors.New("tbot would refuse its arguments: a flag comes before the start mode")
 	}
 	m := modeSpecNamed(modes, modeName)
-	inv := &Invocation{Mode: m.name, ServiceType: m.serviceType, Skipped: skipped}
+	inv := &Invocation{ServiceType: m.serviceType, Skipped: skipped}
 	if err := values.applyEnv(env, m.name); err != nil {
 		return nil, err
 	}
