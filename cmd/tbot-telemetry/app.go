@@ -170,9 +170,9 @@ func splitPassThrough(app *kingpin.Application, args []string) ([]string, error)
 			return append(out, args[i:]...), nil
 		}
 		name, _, hasValue := strings.Cut(a, "=")
-		if f := ownFlag(cmd, name); f != nil {
+		if known, takesValue := ownFlag(cmd, name); known {
 			out = append(out, a)
-			if !hasValue && !isBoolFlag(f) && i+1 < len(args) {
+			if takesValue && !hasValue && i+1 < len(args) {
 				out = append(out, args[i+1])
 				i++
 			}
@@ -186,31 +186,25 @@ func splitPassThrough(app *kingpin.Application, args []string) ([]string, error)
 	return out, nil
 }
 
-func ownFlag(cmd *kingpin.CmdClause, token string) *kingpin.FlagModel {
+// ownFlag says whether token names one of cmd's flags (or kingpin's help
+// and completion flags), and whether that flag takes a value.
+func ownFlag(cmd *kingpin.CmdClause, token string) (known, takesValue bool) {
 	name, ok := strings.CutPrefix(token, "--")
 	if !ok {
-		return nil
+		return false, false
 	}
 	if name == "help" || strings.HasPrefix(name, "completion-") {
-		return &kingpin.FlagModel{Name: name, Value: boolish{}}
+		return true, false
 	}
 	for _, f := range cmd.Model().Flags {
-		if f.Name == name || (isBoolFlag(f) && "no-"+f.Name == name) {
-			return f
+		if f.Name == name {
+			return true, !f.IsBoolFlag()
+		}
+		if f.IsBoolFlag() && "no-"+f.Name == name {
+			return true, false
 		}
 	}
-	return nil
-}
-
-type boolish struct{}
-
-func (boolish) String() string   { return "" }
-func (boolish) Set(string) error { return nil }
-func (boolish) IsBoolFlag() bool { return true }
-
-func isBoolFlag(f *kingpin.FlagModel) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
+	return false, false
 }
 
 // newLogger logs to stderr as tbot would: text or JSON, info or debug.
