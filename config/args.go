@@ -147,9 +147,6 @@ func ParseArgs(args []string, env Env) (*Invocation, error) {
 		if m.name == modeLegacy {
 			cmd = cmd.Default()
 		}
-		if m.hidden {
-			cmd = cmd.Hidden()
-		}
 		values.register(cmd, m.flags, m.name)
 	}
 

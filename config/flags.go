@@ -109,7 +109,6 @@ type modeSpec struct {
 	// serviceType is the type of the one service the mode adds, spelled as
 	// in a v2 file's `type:`; empty for modes that add none.
 	serviceType string
-	hidden      bool
 	flags       []flagSpec
 }
 
@@ -160,12 +159,12 @@ func startModes() []modeSpec {
 		{name: "workload-identity-aws-roles-anywhere", serviceType: "workload-identity-aws-roles-anywhere", flags: with(dest, selectorFlags,
 			[]flagSpec{{name: "role-arn"}, {name: "profile-arn"}, {name: "trust-anchor-arn"}, {name: "region"},
 				{name: "session-duration"}, {name: "session-renewal-interval"}})},
-		{name: "spiffe-svid", serviceType: "spiffe-svid", hidden: true, flags: with(destinationFlags(false),
+		{name: "spiffe-svid", serviceType: "spiffe-svid", flags: with(destinationFlags(false),
 			[]flagSpec{{name: "svid-path"}, {name: "svid-hint"}, {name: "dns-san", kind: kindStrings},
 				{name: "ip-san", kind: kindStrings}, {name: "include-federated-trust-bundles", kind: kindBool}})},
 		// A mode this program has never heard of still starts one service;
 		// its flags are read as leniently as the shared ones allow.
-		{name: modeUnknown, serviceType: modeUnknown, hidden: true, flags: with(destinationFlags(false), listen)},
+		{name: modeUnknown, serviceType: modeUnknown, flags: with(destinationFlags(false), listen)},
 	}
 }
 
