@@ -1,13 +1,10 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"os/exec"
 	"regexp"
 	"sync"
-	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
@@ -38,20 +35,16 @@ func ProbeVersion(ctx context.Context, tbot string, env config.Env) (string, err
 	if err != nil {
 		return "", errors.New("tbot version: tbot not found")
 	}
-	var out limitedBuffer
-	cmd := exec.CommandContext(ctx, path, "version")
-	cmd.Env = env.List()
-	cmd.Stdout = &out
-	// A tbot that leaves a process holding stdout must not hold us.
-	cmd.WaitDelay = 100 * time.Millisecond
-	runErr := cmd.Run()
-	return VersionFromOutput(ctx, out.Bytes(), runErr)
+	sup := supervise.New(supervise.Options{})
+	defer sup.Close()
+	return VersionOf(ctx, sup, path, tbot, env.List())
 }
 
-// VersionFromOutput is the outcome of a `tbot version` run, however it was
-// run: the version it printed, or why there is none. The errors name no
-// path.
-func VersionFromOutput(ctx context.Context, out []byte, runErr error) (string, error) {
+// VersionOf runs `<path> version` through sup (the only waiter for children
+// when this process is PID 1), named argv0 and with env, and parses what it
+// prints. The errors name no path.
+func VersionOf(ctx context.Context, sup *supervise.Supervisor, path, argv0 string, env []string) (string, error) {
+	out, _, runErr := sup.Output(ctx, &supervise.Command{Path: path, Args: []string{argv0, "version"}, Env: env}, maxProbeOutput)
 	if v := ParseVersion(out); v != "" {
 		return v, nil
 	}
@@ -63,15 +56,4 @@ func VersionFromOutput(ctx context.Context, out []byte, runErr error) (string, e
 	default:
 		return "", errors.New("tbot version: no version in its output")
 	}
-}
-
-// limitedBuffer keeps the first maxProbeOutput bytes and drops the rest
-// without failing the writer.
-type limitedBuffer struct{ bytes.Buffer }
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := maxProbeOutput - b.Len(); room > 0 {
-		b.Buffer.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
 }

@@ -14,10 +14,6 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
-// maxVersionOutput bounds what is read of `PROGRAM version`; its one line is
-// far shorter.
-const maxVersionOutput = 4096
-
 // runExec is `exec`: start PROGRAM at once, report beside it, mirror its exit.
 //
 // Nothing that could take time or fail for the event's sake (reading tbot's
@@ -67,7 +63,8 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		defer close(reported)
 		// Its outcome is only ever logged: the exit status is the child's.
 		_ = deliver(ctx, sys, log, flags, decision, tbotArgs, func(ctx context.Context) (string, error) {
-			return probeVersion(ctx, sup, path, program, env)
+			// Through the Supervisor: as PID 1 it is the only waiter.
+			return report.VersionOf(ctx, sup, path, program, env)
 		})
 	}()
 
@@ -118,14 +115,6 @@ func awaitReport(ctx context.Context, log *slog.Logger, reported <-chan struct{}
 			}
 		}
 	}
-}
-
-// probeVersion asks the child's own binary for its version. It goes through
-// the Supervisor rather than os/exec because, as PID 1, the Supervisor is
-// the only one allowed to wait for children.
-func probeVersion(ctx context.Context, sup *supervise.Supervisor, path, program string, env []string) (string, error) {
-	out, _, runErr := sup.Output(ctx, &supervise.Command{Path: path, Args: []string{program, "version"}, Env: env}, maxVersionOutput)
-	return report.VersionFromOutput(ctx, out, runErr)
 }
 
 // withVariable is env with key set to value, leaving env itself as it was.
