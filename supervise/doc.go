@@ -53,4 +53,14 @@
 // sent to the whole group (Ctrl-C on a terminal, systemd's default
 // KillMode) therefore reaches the child twice, once directly and once
 // relayed, which programs that stop on the first one do not notice.
+//
+// # What it imports
+//
+// Only packages that the Go runtime initializes first (os, os/signal,
+// syscall, strconv, time, context, errors, io, sync): no fmt, strings or
+// path/filepath. Go initializes packages in import-path order as soon as
+// their imports are ready, so a package that needs one of those waits
+// behind crypto, protobuf and the rest; exec's quiet path, which starts
+// PROGRAM from an init function when telemetry is off, relies on this
+// package being ready before them (a test of cmd/tbot-telemetry checks it).
 package supervise

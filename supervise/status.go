@@ -2,10 +2,8 @@ package supervise
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
+	"strconv"
 	"syscall"
 )
 
@@ -46,9 +44,9 @@ func (s Status) Signaled() (syscall.Signal, bool) {
 // String says how the child ended, for messages.
 func (s Status) String() string {
 	if sig, ok := s.Signaled(); ok {
-		return fmt.Sprintf("killed by signal %d (%v)", int(sig), sig)
+		return "killed by signal " + strconv.Itoa(int(sig)) + " (" + sig.String() + ")"
 	}
-	return fmt.Sprintf("exit status %d", s.ExitCode())
+	return "exit status " + strconv.Itoa(s.ExitCode())
 }
 
 // ErrNotFound is returned by LookPath when no file of that name is on the
@@ -82,7 +80,7 @@ const DefaultPath = "/usr/bin:/bin"
 // (127). It returns ErrNotFound, wrapped in a *StartError, when there is
 // nothing to try.
 func LookPath(name, pathList string) (string, error) {
-	if strings.Contains(name, "/") {
+	if containsSlash(name) {
 		return name, nil
 	}
 	if name == "" {
@@ -92,11 +90,11 @@ func LookPath(name, pathList string) (string, error) {
 		pathList = DefaultPath
 	}
 	fallback := ""
-	for _, dir := range filepath.SplitList(pathList) {
+	for _, dir := range splitPathList(pathList) {
 		if dir == "" {
 			dir = "." // an empty entry means the current directory, to a shell
 		}
-		p := filepath.Join(dir, name)
+		p := dir + "/" + name
 		info, err := os.Stat(p)
 		if err != nil || info.IsDir() {
 			continue
@@ -112,6 +110,28 @@ func LookPath(name, pathList string) (string, error) {
 		return fallback, nil
 	}
 	return "", &StartError{Code: ExitNotFound, Reason: ErrNotFound.Error(), Err: ErrNotFound}
+}
+
+// splitPathList splits a search path at its colons.
+func splitPathList(list string) []string {
+	var dirs []string
+	start := 0
+	for i := 0; i < len(list); i++ {
+		if list[i] == ':' {
+			dirs = append(dirs, list[start:i])
+			start = i + 1
+		}
+	}
+	return append(dirs, list[start:])
+}
+
+func containsSlash(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' {
+			return true
+		}
+	}
+	return false
 }
 
 // startError classifies a failure of execve for path: 127 when there is no

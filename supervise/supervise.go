@@ -3,7 +3,6 @@ package supervise
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -149,15 +148,15 @@ func (s *Supervisor) fork(cmd *Command, files []*os.File, p *Process) (*os.Proce
 func (p *Process) connect(cmd *Command, childEnds *[]*os.File, copiers, feeders *[]func()) ([]*os.File, error) {
 	stdin, err := p.childInput(cmd.Stdin, childEnds, feeders)
 	if err != nil {
-		return nil, fmt.Errorf("connect stdin: %w", err)
+		return nil, wrap("connect stdin", err)
 	}
 	stdout, err := p.childOutput(cmd.Stdout, childEnds, copiers)
 	if err != nil {
-		return nil, fmt.Errorf("connect stdout: %w", err)
+		return nil, wrap("connect stdout", err)
 	}
 	stderr, err := p.childOutput(cmd.Stderr, childEnds, copiers)
 	if err != nil {
-		return nil, fmt.Errorf("connect stderr: %w", err)
+		return nil, wrap("connect stderr", err)
 	}
 	return []*os.File{stdin, stdout, stderr}, nil
 }
@@ -221,7 +220,7 @@ func (p *Process) childOutput(w io.Writer, childEnds *[]*os.File, copiers *[]fun
 func (p *Process) waitOwn() {
 	state, err := p.proc.Wait()
 	if err != nil {
-		p.ended(Status{}, fmt.Errorf("wait for child: %w", err))
+		p.ended(Status{}, wrap("wait for child", err))
 		return
 	}
 	p.ended(Status{wait: state.Sys().(syscall.WaitStatus)}, nil)
@@ -329,3 +328,15 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // errClosed is what waiters get when the Supervisor closed before their
 // child ended.
 var errClosed = errors.New("supervisor closed before the child ended")
+
+// wrap is fmt.Errorf("phrase: %w", err) without fmt (see the package comment
+// on what this package imports).
+func wrap(phrase string, err error) error { return &wrappedError{phrase, err} }
+
+type wrappedError struct {
+	phrase string
+	err    error
+}
+
+func (e *wrappedError) Error() string { return e.phrase + ": " + e.err.Error() }
+func (e *wrappedError) Unwrap() error { return e.err }
