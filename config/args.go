@@ -38,6 +38,9 @@ func (e Env) List() []string {
 	return list
 }
 
+// Get returns a variable's value, "" when it is unset.
+func (e Env) Get(key string) string { return e[key] }
+
 // lookup returns a variable's value, an empty one counting as unset, as it
 // does for the kingpin flags tbot binds to variables.
 func (e Env) lookup(key string) (string, bool) {

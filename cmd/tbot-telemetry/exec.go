@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/optin"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
@@ -36,25 +37,18 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 
 	sys = withSharedOutput(sys)
 	program, tbotArgs := argv[0], argv[1:]
-	decision := report.Decide(sys.env)
+	decision := optin.Decide(sys.env.Get)
 	sends := decision.Enabled && !flags.dryRun
 	childEnv := sys.env
 	if sends && !keepChildTelemetry {
 		// So that one start is one event: tbot would send its own.
-		childEnv = withVariable(sys.env, report.EnvTelemetry, "0")
+		childEnv = withVariable(sys.env, optin.EnvTelemetry, "0")
 	}
 	env := childEnv.List()
 
-	path, err := supervise.LookPath(program, sys.env["PATH"])
-	var child *supervise.Process
-	if err == nil {
-		child, err = sup.Start(&supervise.Command{
-			Path: path, Args: argv, Env: env,
-			Stdin: sys.stdin, Stdout: sys.stdout, Stderr: sys.stderr,
-		})
-	}
-	if err != nil {
-		return startFailure(sys, program, err)
+	child, path, status := launch.Start(sup, argv, env, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+	if child == nil {
+		return exitStatus(status)
 	}
 
 	log := flags.logger(sys, tbotArgs)
@@ -68,29 +62,12 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		})
 	}()
 
-	child.Forward(signals.C())
-	status, err := child.Wait()
-	if err != nil {
-		fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %v\n", program, err)
-		return exitFailure
-	}
+	code := launch.Wait(child, program, signals.C(), sys.stderr)
 	awaitReport(ctx, log, reported, signals.C())
-	if code := status.ExitCode(); code != 0 {
+	if code != 0 {
 		return exitStatus(code)
 	}
 	return nil
-}
-
-// startFailure reports a PROGRAM that could not be started, with the status
-// a shell would give it. It names the program as the user typed it.
-func startFailure(sys *system, program string, err error) error {
-	var start *supervise.StartError
-	if !errors.As(err, &start) {
-		fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %v\n", program, err)
-		return exitStatus(supervise.ExitCannotExecute)
-	}
-	fmt.Fprintf(sys.stderr, "tbot-telemetry: %s: %s\n", program, start.Reason)
-	return exitStatus(start.Code)
 }
 
 // awaitReport waits for an unfinished send after the child has ended: until

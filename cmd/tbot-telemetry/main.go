@@ -2,6 +2,9 @@
 // from beside tbot: it reads the files, flags and environment that tbot
 // reads, derives the event tbot would send, and posts it to
 // prehog.v1alpha.TbotReportingService. It never changes how tbot starts.
+//
+// `exec` with telemetry off never reaches main: package launch runs it from
+// its init function, before the heavier packages are initialized.
 package main
 
 import (

@@ -8,6 +8,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
+	"github.com/tbot-telemetry/tbot-telemetry/optin"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
@@ -17,7 +18,7 @@ func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath str
 	log := flags.logger(sys, tbotArgs)
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
-	err := deliver(ctx, sys, log, flags, report.Decide(sys.env), tbotArgs, func(ctx context.Context) (string, error) {
+	err := deliver(ctx, sys, log, flags, optin.Decide(sys.env.Get), tbotArgs, func(ctx context.Context) (string, error) {
 		return report.ProbeVersion(ctx, tbotPath, sys.env)
 	})
 	return flags.failure(err)
@@ -26,7 +27,7 @@ func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath str
 // deliver is the work of report and exec alike: say whether telemetry is
 // enabled, then derive the event and send it, or print it under --dry-run.
 // It logs every outcome itself; the error it returns is only for --strict.
-func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision report.Decision,
+func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision optin.Decision,
 	tbotArgs []string, probe func(context.Context) (string, error)) error {
 	if !flags.dryRun && !decision.Enabled {
 		log.Info(decision.LogMessage(), "reason", decision.Reason)

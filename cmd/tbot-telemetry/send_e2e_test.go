@@ -20,7 +20,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
-	"github.com/tbot-telemetry/tbot-telemetry/report"
+	"github.com/tbot-telemetry/tbot-telemetry/optin"
 )
 
 // sendConfig is a v2 file with one output or service in each bucket.
@@ -188,7 +188,7 @@ func exists(path string) bool {
 	return err == nil
 }
 
-const docsSuffix = " Find out more about anonymous telemetry at " + report.DocsURL
+const docsSuffix = " Find out more about anonymous telemetry at " + optin.DocsURL
 
 // The opt-in, as tbot reads it plus DO_NOT_TRACK: when disabled, no
 // version probe runs and no connection is made; one info line says so in

@@ -1,0 +1,60 @@
+// Package launch starts exec's PROGRAM and mirrors how it ends, for both of
+// exec's paths: main's, which reports beside PROGRAM, and the quiet path of
+// quiet.go, which runs exec whole from this package's init function when
+// telemetry is off.
+//
+// It imports only what the Go runtime initializes first (see supervise's
+// package comment), so that its init runs before this program's heavier
+// packages are initialized.
+package launch
+
+import (
+	"errors"
+	"io"
+	"os"
+
+	"github.com/tbot-telemetry/tbot-telemetry/supervise"
+)
+
+// Start finds argv[0] on pathList and starts it through sup with env and
+// this process's stdin, stdout and stderr. When it cannot, it says why on
+// stderr, naming the program as the user typed it, and returns nil with the
+// status a shell would give (127 not found, 126 cannot execute).
+func Start(sup *supervise.Supervisor, argv, env []string, pathList string, stdin io.Reader, stdout, stderr io.Writer) (child *supervise.Process, path string, status int) {
+	program := argv[0]
+	path, err := supervise.LookPath(program, pathList)
+	if err == nil {
+		child, err = sup.Start(&supervise.Command{
+			Path: path, Args: argv, Env: env,
+			Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		})
+	}
+	if err == nil {
+		return child, path, 0
+	}
+	var start *supervise.StartError
+	if !errors.As(err, &start) {
+		say(stderr, program, err.Error())
+		return nil, "", supervise.ExitCannotExecute
+	}
+	say(stderr, program, start.Reason)
+	return nil, "", start.Code
+}
+
+// Wait relays signals to child until it ends and returns the status to exit
+// with: PROGRAM's own, 128+N for death by signal N, 1 when waiting failed.
+func Wait(child *supervise.Process, program string, signals <-chan os.Signal, stderr io.Writer) int {
+	child.Forward(signals)
+	status, err := child.Wait()
+	if err != nil {
+		say(stderr, program, err.Error())
+		return 1
+	}
+	return status.ExitCode()
+}
+
+// say writes one line about PROGRAM, in a single write so that it stays
+// whole among the child's own output.
+func say(stderr io.Writer, program, what string) {
+	io.WriteString(stderr, "tbot-telemetry: "+program+": "+what+"\n")
+}

@@ -1,0 +1,27 @@
+package optin
+
+import "testing"
+
+func TestDecide(t *testing.T) {
+	for _, tc := range []struct {
+		telemetry, doNotTrack string
+		enabled               bool
+		reason                string
+	}{
+		{"", "", false, "TELEPORT_ANONYMOUS_TELEMETRY is not true"},
+		{"1", "", true, ""},
+		{"true", "", true, ""},
+		{"TRUE", "0", true, ""},
+		{"yes", "", false, "TELEPORT_ANONYMOUS_TELEMETRY is not true"}, // not a ParseBool word
+		{"0", "", false, "TELEPORT_ANONYMOUS_TELEMETRY is not true"},
+		{"1", "1", false, "DO_NOT_TRACK is set"},
+		{"1", "true", false, "DO_NOT_TRACK is set"},
+		{"1", "nonsense", true, ""}, // only a true DO_NOT_TRACK wins
+	} {
+		env := map[string]string{EnvTelemetry: tc.telemetry, EnvDoNotTrack: tc.doNotTrack}
+		got := Decide(func(k string) string { return env[k] })
+		if got.Enabled != tc.enabled || got.Reason != tc.reason {
+			t.Errorf("telemetry=%q do_not_track=%q: got %+v, want enabled=%v reason=%q", tc.telemetry, tc.doNotTrack, got, tc.enabled, tc.reason)
+		}
+	}
+}
