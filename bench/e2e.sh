@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks of tbot-telemetry against what a user would
 # otherwise run: curl posting the identical request bytes to the same
-# loopback receiver, and the bare child for exec. Prints hyperfine's tables,
+# loopback receiver, and the bare child for exec; and, as the floor for
+# these dependencies, bench/bareclient (connect-go posting the same event
+# and nothing else). Prints hyperfine's tables,
 # peak memory (GNU time's %M) and the release binary's size.
 #
 #   make bench-e2e            # or: bash bench/e2e.sh [RUNS]
@@ -42,17 +44,19 @@ endpoint=http://$addr
 
 config=testdata/v2/outputs-and-services.yaml
 go run ./bench/reqbytes start -c "$config" >"$work/request.bin"
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/bareclient" ./bench/bareclient
 report=("$bin" report --strict --endpoint "$endpoint" --tbot-version 17.4.2 -- start -c "$config")
 curl=(curl -sS --fail -o /dev/null -X POST -H "Content-Type: application/proto" -H "Connect-Protocol-Version: 1"
 	--data-binary "@$work/request.bin" "$endpoint/prehog.v1alpha.TbotReportingService/SubmitTbotEvent")
+bare=("$work/bareclient" "$work/request.bin" "$endpoint")
 quote() { printf '%q ' "$@"; }
 
 # The opt-in is set for the measuring tools, never through an `env` wrapper,
 # which would add a process start to tbot-telemetry's side only.
 unset DO_NOT_TRACK
-echo "## report vs curl, same bytes, same loopback receiver ($runs runs each, alternating)"
+echo "## report vs curl (and the bare connect-go client), same bytes, same loopback receiver ($runs runs each, alternating)"
 TELEPORT_ANONYMOUS_TELEMETRY=1 hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$work/send.md" \
-	"$(quote "${curl[@]}")" "$(quote "${report[@]}")"
+	"$(quote "${curl[@]}")" "$(quote "${report[@]}")" "$(quote "${bare[@]}")"
 echo
 echo "## exec -- /bin/true (telemetry off) vs /bin/true vs curl"
 (unset TELEPORT_ANONYMOUS_TELEMETRY; hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$work/exec.md" \
