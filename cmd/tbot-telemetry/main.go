@@ -3,8 +3,9 @@
 // reads, derives the event tbot would send, and posts it to
 // prehog.v1alpha.TbotReportingService. It never changes how tbot starts.
 //
-// `exec` with telemetry off never reaches main: package launch runs it from
-// its init function, before the heavier packages are initialized.
+// `exec` and `report` with telemetry off and none of their own flags never
+// reach main: package quiet runs them from its init function, before the
+// heavier packages are initialized.
 package main
 
 import (
@@ -12,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	_ "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet" // may run exec or report whole; see its package comment
 )
 
 // Stamped at build time by the Makefile.

@@ -1,11 +1,10 @@
 // Package launch starts exec's PROGRAM and mirrors how it ends, for both of
-// exec's paths: main's, which reports beside PROGRAM, and the quiet path of
-// quiet.go, which runs exec whole from this package's init function when
-// telemetry is off.
+// exec's paths: main's, which reports beside PROGRAM, and package quiet's,
+// which runs exec from an init function when telemetry is off.
 //
 // It imports only what the Go runtime initializes first (see supervise's
-// package comment), so that its init runs before this program's heavier
-// packages are initialized.
+// package comment), so that package quiet can use it before this program's
+// heavier packages are initialized.
 package launch
 
 import (

@@ -1,0 +1,116 @@
+// Package quiet runs the two commands that have next to nothing to do when
+// telemetry is off, from its init function, before Go initializes this
+// program's heavier packages (HTTP, TLS, protobuf, YAML, the CLI library):
+//
+//   - `exec [--] PROGRAM [ARGS...]` only has to run PROGRAM and mirror it;
+//   - `report [--] TBOT_ARGS...` only has to say that telemetry is off.
+//
+// Initializing those packages is most of this program's start-up time, and
+// both commands sit in front of tbot's start (exec as its parent, report as
+// a systemd ExecStartPre=). Each takes only invocations with no flag of the
+// command's own and nothing that changes how main would log (tbot's
+// -d/--debug/--log-format in the arguments, or TBOT_DEBUG), and then does
+// exactly what main would; main handles everything else.
+//
+// Go initializes a package as soon as its imports are, in import-path order,
+// so this package imports only what the runtime initializes first (see
+// supervise's package comment); a test of cmd/tbot-telemetry checks that
+// neither path initializes any of the heavy packages.
+package quiet
+
+import (
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/optin"
+	"github.com/tbot-telemetry/tbot-telemetry/supervise"
+)
+
+func init() {
+	path, ok := Choose(os.Args[1:], os.Getenv)
+	if !ok {
+		return // main runs it
+	}
+	os.Exit(path.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
+}
+
+// Path is an invocation that a quiet path runs.
+type Path struct {
+	// Exec is PROGRAM and its arguments for exec; nil for report.
+	Exec     []string
+	Decision optin.Decision
+}
+
+// Choose says whether args (this program's, without its name) are an exec
+// or a report that a quiet path runs exactly as main would.
+func Choose(args []string, getenv func(string) string) (Path, bool) {
+	if len(args) == 0 || (args[0] != "exec" && args[0] != "report") {
+		return Path{}, false
+	}
+	rest := args[1:]
+	if len(rest) > 0 && rest[0] == "--" {
+		rest = rest[1:]
+	} else if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] == '-' {
+		return Path{}, false // a flag of the command's own, or tbot's before --
+	}
+	decision := optin.Decide(getenv)
+	if decision.Enabled || getenv("TBOT_DEBUG") != "" {
+		return Path{}, false
+	}
+	tbotArgs := rest
+	if args[0] == "exec" {
+		if len(rest) == 0 || rest[0] == "" {
+			return Path{}, false // main says what is missing
+		}
+		tbotArgs = rest[1:]
+	}
+	for _, a := range tbotArgs {
+		if a == "--" {
+			break
+		}
+		if a == "-d" || a == "--debug" || a == "--no-debug" || a == "--log-format" ||
+			(len(a) > len("--log-format=") && a[:len("--log-format=")] == "--log-format=") {
+			return Path{}, false
+		}
+	}
+	if args[0] == "report" {
+		return Path{Decision: decision}, true
+	}
+	return Path{Exec: rest, Decision: decision}, true
+}
+
+// Run does what main would and returns the status to exit with: for exec,
+// it starts PROGRAM at once, says that telemetry is off, and waits for
+// PROGRAM's end; for report, it only says that telemetry is off.
+func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathList string, now func() time.Time) int {
+	if p.Exec == nil {
+		stderr.Write(offLine(now(), p.Decision))
+		return 0
+	}
+	signals := supervise.Catch()
+	defer signals.Stop()
+	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
+	defer sup.Close()
+	child, _, status := launch.Start(sup, p.Exec, env, pathList, stdin, stdout, stderr)
+	if child == nil {
+		return status
+	}
+	stderr.Write(offLine(now(), p.Decision))
+	return launch.Wait(child, p.Exec[0], signals.C(), stderr)
+}
+
+// offLine is the line main's text logger writes for the decision, byte for
+// byte (log/slog's TextHandler: time to the millisecond, both values quoted
+// since they hold spaces); a test holds the quiet paths to main's.
+func offLine(t time.Time, d optin.Decision) []byte {
+	b := append([]byte(nil), "time="...)
+	b = t.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, " level=INFO msg="...)
+	b = strconv.AppendQuote(b, d.LogMessage())
+	b = append(b, " reason="...)
+	b = strconv.AppendQuote(b, d.Reason)
+	return append(b, '\n')
+}

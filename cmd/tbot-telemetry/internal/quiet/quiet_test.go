@@ -1,0 +1,70 @@
+package quiet
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tbot-telemetry/tbot-telemetry/optin"
+)
+
+func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
+	off := map[string]string{}
+	report := []string{} // a report: Path.Exec is nil
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // exec: PROGRAM and its arguments; report; nil: left to main
+	}{
+		{"exec --", []string{"exec", "--", "tbot", "start", "-c", "/etc/tbot.yaml"}, off, []string{"tbot", "start", "-c", "/etc/tbot.yaml"}},
+		{"exec without --", []string{"exec", "tbot", "start"}, off, []string{"tbot", "start"}},
+		{"exec of a name like a flag, after --", []string{"exec", "--", "-tbot"}, off, []string{"-tbot"}},
+		{"DO_NOT_TRACK wins", []string{"exec", "--", "tbot"}, map[string]string{"TELEPORT_ANONYMOUS_TELEMETRY": "1", "DO_NOT_TRACK": "1"}, []string{"tbot"}},
+		{"tbot's -- ends its flags", []string{"exec", "--", "tbot", "start", "--", "-d"}, off, []string{"tbot", "start", "--", "-d"}},
+		{"report --", []string{"report", "--", "start", "-c", "/etc/tbot.yaml"}, off, report},
+		{"report without --", []string{"report", "start", "--oneshot"}, off, report},
+		{"report of nothing", []string{"report"}, off, report},
+		{"exec with telemetry on", []string{"exec", "--", "tbot", "start"}, map[string]string{"TELEPORT_ANONYMOUS_TELEMETRY": "true"}, nil},
+		{"report with telemetry on", []string{"report", "--", "start"}, map[string]string{"TELEPORT_ANONYMOUS_TELEMETRY": "1"}, nil},
+		{"an own flag", []string{"exec", "--dry-run", "--", "tbot", "start"}, off, nil},
+		{"an own flag of report", []string{"report", "--tbot-path=/opt/tbot", "start"}, off, nil},
+		{"tbot's global flag before report's arguments", []string{"report", "-d", "start"}, off, nil},
+		{"exec of no PROGRAM", []string{"exec", "--"}, off, nil},
+		{"exec of nothing", []string{"exec"}, off, nil},
+		{"exec of an empty PROGRAM", []string{"exec", "--", ""}, off, nil},
+		{"a global flag first", []string{"--help", "exec", "--", "tbot"}, off, nil},
+		{"collect", []string{"collect"}, off, nil},
+		{"version", []string{"version"}, off, nil},
+		{"nothing", nil, off, nil},
+		{"tbot's -d", []string{"exec", "--", "tbot", "-d", "start"}, off, nil},
+		{"tbot's --debug", []string{"report", "--", "start", "--debug"}, off, nil},
+		{"tbot's --no-debug", []string{"exec", "--", "tbot", "start", "--no-debug"}, off, nil},
+		{"tbot's --log-format", []string{"report", "--", "--log-format", "json", "start"}, off, nil},
+		{"tbot's --log-format=", []string{"exec", "--", "tbot", "start", "--log-format=json"}, off, nil},
+		{"TBOT_DEBUG", []string{"report", "--", "start"}, map[string]string{"TBOT_DEBUG": "1"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ok := Choose(tt.args, func(k string) string { return tt.env[k] })
+			if ok != (tt.want != nil) {
+				t.Fatalf("Choose(%q) took it: %v, want %v", tt.args, ok, tt.want != nil)
+			}
+			if ok && !slices.Equal(p.Exec, tt.want) {
+				t.Errorf("Choose(%q) runs %q, want %q", tt.args, p.Exec, tt.want)
+			}
+			if ok && p.Decision.Enabled {
+				t.Errorf("a quiet path taken with telemetry enabled")
+			}
+		})
+	}
+}
+
+func TestOffLineIsSlogsTextLine(t *testing.T) {
+	at := time.Date(2026, 11, 26, 6, 0, 0, 123_987_000, time.UTC)
+	got := string(offLine(at, optin.Decision{Reason: "DO_NOT_TRACK is set"}))
+	want := `time=2026-11-26T06:00:00.123Z level=INFO msg="Anonymous telemetry is not enabled. Find out more about anonymous telemetry at ` +
+		optin.DocsURL + `" reason="DO_NOT_TRACK is set"` + "\n"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
