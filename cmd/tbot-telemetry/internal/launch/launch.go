@@ -15,8 +15,9 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
-// Start finds argv[0] on pathList and starts it through sup with env and
-// this process's stdin, stdout and stderr. When it cannot, it says why on
+// Start finds argv[0] on pathList and starts it through sup with env, stdin,
+// stdout and stderr (files are handed over as they are). When it cannot, it
+// says why on
 // stderr, naming the program as the user typed it, and returns nil with the
 // status a shell would give (127 not found, 126 cannot execute).
 func Start(sup *supervise.Supervisor, argv, env []string, pathList string, stdin io.Reader, stdout, stderr io.Writer) (child *supervise.Process, path string, status int) {
