@@ -139,16 +139,25 @@ fi
 	return path
 }
 
-func TestExecExitStatus(t *testing.T) {
-	dir := t.TempDir()
-	notExecutable := filepath.Join(dir, "not-executable")
+// execUnrunnable writes, in a new directory, a script without the execute
+// bit and an "executable" that is no program, both of which exec must
+// answer with 126.
+func execUnrunnable(t *testing.T) (dir, notExecutable, notAProgram string) {
+	t.Helper()
+	dir = t.TempDir()
+	notExecutable = filepath.Join(dir, "not-executable")
 	if err := os.WriteFile(notExecutable, []byte("#!/bin/sh\nexit 0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	notAProgram := filepath.Join(dir, "not-a-program")
+	notAProgram = filepath.Join(dir, "not-a-program")
 	if err := os.WriteFile(notAProgram, []byte("\x7fELF but not really\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir, notExecutable, notAProgram
+}
+
+func TestExecExitStatus(t *testing.T) {
+	dir, notExecutable, notAProgram := execUnrunnable(t)
 	tests := []struct {
 		name       string
 		argv       []string

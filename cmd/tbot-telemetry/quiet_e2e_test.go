@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,15 +13,7 @@ import (
 // package quiet's init and, with --timeout=3s added, through main: the two
 // must not differ in anything but the time on the log line.
 func TestQuietPathsBehaveAsMain(t *testing.T) {
-	dir := t.TempDir()
-	notExecutable := filepath.Join(dir, "not-executable")
-	if err := os.WriteFile(notExecutable, []byte("#!/bin/sh\nexit 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	notAProgram := filepath.Join(dir, "not-a-program")
-	if err := os.WriteFile(notAProgram, []byte("\x7fELF but not really\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	_, notExecutable, notAProgram := execUnrunnable(t)
 	stamp := regexp.MustCompile(`(?m)^time=\S+ `)
 	config := repoFile("testdata", "v2", "outputs-and-services.yaml")
 	for _, tt := range []struct {
