@@ -12,6 +12,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/xhit/go-str2duration/v2"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // Env is the process environment as tbot would see it.
@@ -56,6 +58,8 @@ var ErrNotStart = errors.New("not a start")
 // the event needs. Secrets given on the command line are recorded only as
 // present or absent.
 type Invocation struct {
+	// Release is the tbot whose rules read the arguments and the file.
+	Release release.Release
 	// ServiceType is the type of the service the `start` mode adds; empty for
 	// legacy and noop, which add none.
 	ServiceType string
@@ -66,12 +70,10 @@ type Invocation struct {
 
 	OneshotSet     bool // --oneshot or --no-oneshot was given
 	Oneshot        bool
-	JoinMethod     string
+	JoinMethod     string // as given; empty when not given
 	TokenSet       bool
 	CAPinsSet      bool
-	JoinURI        joinURI // only the parts that are not secret
-	AddressSet     bool    // --auth-server or --proxy-server, or their variables
-	DestinationDir bool    // legacy --destination-dir given
+	DestinationDir bool // legacy --destination-dir given
 
 	// Skipped names the flags and modes that this program did not know and
 	// passed over, for a debug line.
@@ -120,27 +122,41 @@ func ReadLogHints(args []string, env Env) LogHints {
 // is safe to call from any goroutine, any number of times.
 var DisableFileExpansion = sync.OnceFunc(func() { kingpin.EnableFileExpansion = false })
 
+// IsStart reports whether tbot's arguments start the bot (any release's
+// `tbot start`), without parsing them fully: nothing else sends an event,
+// and nothing else is worth asking tbot its version for.
+func IsStart(args []string) bool {
+	_, _, _, err := filterArgs(args, grammarFor(release.For("")))
+	return !errors.Is(err, ErrNotStart)
+}
+
 // ParseArgs parses tbot's arguments (as they would follow `tbot` on its
-// command line) with the environment, the way the newest tbot does. It
-// returns ErrNotStart for commands other than start, and an error that names
-// the problem without quoting any value when tbot would refuse the arguments.
-func ParseArgs(args []string, env Env) (*Invocation, error) {
+// command line) with the environment, the way the given release of tbot
+// does. It returns ErrNotStart for commands other than start, and an error
+// that names the problem without quoting any value when that tbot would
+// refuse the arguments.
+func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error) {
 	DisableFileExpansion()
-	modes := startModes()
-	filtered, mode, skipped, err := filterArgs(args, modes)
+	g := grammarFor(rel)
+	filtered, mode, skipped, err := filterArgs(args, g)
 	if err != nil {
 		return nil, err
 	}
 
 	app := kingpin.New("tbot", "").Terminate(nil).UsageWriter(io.Discard).ErrorWriter(io.Discard)
 	values := newFlagValues()
-	values.register(app, globalFlags, "")
+	values.register(app, g.global, "")
 	start := app.Command("start", "")
 	// Only the mode the filter found (and legacy, kingpin's default) is
 	// modelled: the others cannot be selected, and building them all would
 	// be most of a report's start-up work.
-	for _, m := range modes {
+	for _, m := range g.modes {
 		if m.name != modeLegacy && m.name != mode.name {
+			continue
+		}
+		if !g.hasModes {
+			// `start` itself carries the flags.
+			values.register(start, m.flags, m.name)
 			continue
 		}
 		cmd := start.Command(m.name, "")
@@ -157,54 +173,47 @@ func ParseArgs(args []string, env Env) (*Invocation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tbot would refuse its arguments: %s", describeParseError(err))
 	}
-	modeName := strings.TrimPrefix(selected, "start ")
+	modeName := modeLegacy
+	if g.hasModes {
+		modeName = strings.TrimPrefix(selected, "start ")
+	}
 	if mode.name != "" && mode.name != modeName {
 		// kingpin fell back to legacy because a legacy flag came before the
 		// mode; tbot refuses that too.
 		return nil, errors.New("tbot would refuse its arguments: a flag comes before the start mode")
 	}
-	m := modeSpecNamed(modes, modeName)
-	inv := &Invocation{ServiceType: m.serviceType, Skipped: skipped}
+	m := modeSpecNamed(g.modes, modeName)
+	inv := &Invocation{Release: rel, ServiceType: m.serviceType, Skipped: skipped}
 	if err := values.applyEnv(env, m.name); err != nil {
 		return nil, err
 	}
-	get := func(name string) *flagValue { return values.get(m.name, name) }
+	str := func(name string) string {
+		if f := values.get(m.name, name); f != nil && f.str != nil {
+			return *f.str
+		}
+		return ""
+	}
 
-	inv.ConfigPath = *values.get("", flagConfig).str
-	inv.ConfigString = *values.get("", flagConfigString).str
+	inv.ConfigPath, inv.ConfigString = str(flagConfig), str(flagConfigString)
 	if inv.ConfigPath != "" && inv.ConfigString != "" {
 		return nil, errors.New("tbot would refuse its arguments: cannot specify both config and config-string")
 	}
-	if lf := *values.get("", flagLogFormat).str; lf != "" && lf != "text" && lf != "json" {
+	if lf := str(flagLogFormat); lf != "" && lf != "text" && lf != "json" {
 		return nil, errors.New("tbot would refuse its arguments: --log-format must be text or json")
 	}
-	if f := get(flagOneshot); f != nil {
+	if f := values.get(m.name, flagOneshot); f != nil {
 		inv.OneshotSet, inv.Oneshot = f.set, *f.boolean
 	}
-	if f := get(flagJoinMethod); f != nil {
-		inv.JoinMethod = *f.str
+	inv.JoinMethod = str(flagJoinMethod)
+	if inv.JoinMethod != "" && rel.JoinMethodFlagIsEnum && !rel.Open && !release.Knows(rel.JoinMethods, inv.JoinMethod) {
+		// kingpin's enum, as this release declares it.
+		return nil, errors.New("tbot would refuse its arguments: --join-method names a join method this tbot release does not know")
 	}
-	if f := get(flagToken); f != nil {
-		inv.TokenSet = *f.str != ""
-	}
-	if f := get(flagCAPin); f != nil {
+	inv.TokenSet = str(flagToken) != ""
+	if f := values.get(m.name, flagCAPin); f != nil {
 		inv.CAPinsSet = len(*f.strs) > 0
 	}
-	for _, name := range []string{flagAuthServer, flagProxyServer} {
-		if f := get(name); f != nil && *f.str != "" {
-			inv.AddressSet = true
-		}
-	}
-	if f := get(flagDestinationDir); f != nil {
-		inv.DestinationDir = *f.str != ""
-	}
-	if f := get(flagJoinURI); f != nil && *f.str != "" {
-		u, err := parseJoinURI(*f.str)
-		if err != nil {
-			return nil, fmt.Errorf("tbot would refuse its arguments: --join-uri: %w", err)
-		}
-		inv.JoinURI = u
-	}
+	inv.DestinationDir = str(flagDestinationDir) != ""
 	return inv, nil
 }
 

@@ -9,21 +9,43 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 func testdata(name string) string { return filepath.Join("..", "testdata", name) }
 
-// load parses args and loads the file, as report does.
+// load parses args and loads the file, as report does for a tbot of
+// unknown version: by the newest rules, open to what is newer.
 func load(t *testing.T, args []string, env Env) (*View, error) {
 	t.Helper()
-	inv, err := ParseArgs(args, env)
+	return loadAt(t, "", args, env)
+}
+
+// loadAt is load for a tbot of the given version.
+func loadAt(t *testing.T, version string, args []string, env Env) (*View, error) {
+	t.Helper()
+	inv, err := ParseArgs(args, env, release.For(version))
 	if err != nil {
 		return nil, err
 	}
 	return inv.Load()
 }
 
+// wantView is what the tests compare of a View.
+type wantView struct {
+	Oneshot    bool
+	JoinMethod string
+	Services   []string
+}
+
+func summarize(v *View) wantView {
+	return wantView{Oneshot: v.Oneshot, JoinMethod: v.JoinMethod, Services: v.Counted}
+}
+
 func TestFiles(t *testing.T) {
+	// v1 files are read as tbot 18 reads them (migrated in memory); the
+	// newest tbot refuses them (TestNewestRefusesV1).
 	tests := []struct {
 		file       string
 		oneshot    bool
@@ -37,10 +59,15 @@ func TestFiles(t *testing.T) {
 		{"v1/memory.yaml", false, "", []string{"identity", "identity"}},
 		{"v1/no-destinations.yaml", false, "token", []string{}},
 		{"v1/teleport-actions-oneshot.yaml", true, "github", []string{"identity", "kubernetes", "application"}},
+		// The newest tbot applies join_uri only once its event is on its
+		// way, so the event never has the method that only join_uri names.
+		{"v2/join-uri-bad-scheme.yaml", false, "", []string{}},
+		{"v2/join-uri-other-method.yaml", false, "gitlab", []string{}},
+		{"v2/join-uri-with-address.yaml", false, "", []string{}},
 		{"v2/outputs-actions-auth.yaml", true, "github", []string{"identity", "kubernetes"}},
 		{"v2/services-actions-tunnel.yaml", false, "github", []string{"application-tunnel", "database-tunnel"}},
 		{"v2/outputs-and-services.yaml", false, "gitlab", []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}},
-		{"v2/join-uri.yaml", false, "bound_keypair", []string{"identity"}},
+		{"v2/join-uri.yaml", false, "", []string{"identity"}},
 		{"v2/unknown-keys.yaml", false, "bound_keypair", []string{"identity"}},
 		{"v2/oneshot-daemon-flag.yaml", true, "token", []string{"identity"}},
 		{"v2/empty-lists.yaml", false, "azure_devops", []string{}},
@@ -48,12 +75,16 @@ func TestFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			v, err := load(t, []string{"start", "-c", testdata(tt.file)}, nil)
+			version := ""
+			if strings.HasPrefix(tt.file, "v1/") {
+				version = "18.0.0"
+			}
+			v, err := loadAt(t, version, []string{"start", "-c", testdata(tt.file)}, nil)
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			want := &View{Oneshot: tt.oneshot, JoinMethod: tt.joinMethod, Services: tt.services}
-			if !reflect.DeepEqual(v, want) {
+			want := wantView{Oneshot: tt.oneshot, JoinMethod: tt.joinMethod, Services: tt.services}
+			if !reflect.DeepEqual(summarize(v), want) {
 				t.Errorf("got %+v, want %+v", v, want)
 			}
 		})
@@ -75,8 +106,8 @@ func TestEveryServiceType(t *testing.T) {
 		}
 		data, _ := os.ReadFile(f)
 		typ := strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "# v2: one service of type "), ".")
-		if len(v.Services) != 1 || v.Services[0] != typ {
-			t.Errorf("%s: services %v, want [%s]", f, v.Services, typ)
+		if len(v.Counted) != 1 || v.Counted[0] != typ {
+			t.Errorf("%s: services %v, want [%s]", f, v.Counted, typ)
 		}
 	}
 }
@@ -86,62 +117,64 @@ func TestArgs(t *testing.T) {
 		name string
 		args []string
 		env  Env
-		want View
+		want wantView
 	}{
-		{"plain start is legacy and adds nothing", []string{"start"}, nil, View{Services: []string{}}},
-		{"oneshot", []string{"start", "--oneshot"}, nil, View{Oneshot: true, Services: []string{}}},
+		{"plain start is legacy and adds nothing", []string{"start"}, nil, wantView{Services: []string{}}},
+		{"oneshot", []string{"start", "--oneshot"}, nil, wantView{Oneshot: true, Services: []string{}}},
 		{"identity mode", []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil,
-			View{JoinMethod: "github", Services: []string{"identity"}}},
+			wantView{JoinMethod: "github", Services: []string{"identity"}}},
 		{"global flag before command", []string{"-d", "start", "identity", "--destination", "./out"}, nil,
-			View{Services: []string{"identity"}}},
+			wantView{Services: []string{"identity"}}},
 		{"global flag after mode", []string{"start", "db", "--destination", "x", "--debug", "--log-format=json"}, nil,
-			View{Services: []string{"database"}}},
-		{"alias k8s", []string{"start", "k8s", "--destination", "x"}, nil, View{Services: []string{"kubernetes"}}},
+			wantView{Services: []string{"database"}}},
+		{"alias k8s", []string{"start", "k8s", "--destination", "x"}, nil, wantView{Services: []string{"kubernetes"}}},
 		{"alias k8s/v2", []string{"start", "k8s/v2", "--destination", "x", "--label-selector", "a=b", "--label-selector", "c=d"}, nil,
-			View{Services: []string{"kubernetes/v2"}}},
+			wantView{Services: []string{"kubernetes/v2"}}},
 		{"alias app-tunnel", []string{"start", "app-tunnel", "--listen", "tcp://127.0.0.1:1", "--app", "x"}, nil,
-			View{Services: []string{"application-tunnel"}}},
+			wantView{Services: []string{"application-tunnel"}}},
 		{"alias app-proxy", []string{"start", "app-proxy", "--listen", "tcp://127.0.0.1:1"}, nil,
-			View{Services: []string{"application-proxy"}}},
+			wantView{Services: []string{"application-proxy"}}},
 		{"alias db-tunnel", []string{"start", "db-tunnel", "--listen", "x", "--service", "s"}, nil,
-			View{Services: []string{"database-tunnel"}}},
-		{"alias ssh", []string{"start", "ssh", "--destination", "x"}, nil, View{Services: []string{"identity"}}},
-		{"alias app", []string{"start", "app", "--destination", "x", "--app", "a"}, nil, View{Services: []string{"application"}}},
-		{"noop adds none", []string{"start", "noop", "--join-method", "token"}, nil, View{JoinMethod: "token", Services: []string{}}},
-		{"no-op alias", []string{"start", "no-op"}, nil, View{Services: []string{}}},
-		{"explicit legacy", []string{"start", "legacy", "--oneshot"}, nil, View{Oneshot: true, Services: []string{}}},
-		{"destination-dir", []string{"start", "--destination-dir", "/opt/out", "--token", "t"}, nil, View{Services: []string{"identity"}}},
+			wantView{Services: []string{"database-tunnel"}}},
+		{"alias ssh", []string{"start", "ssh", "--destination", "x"}, nil, wantView{Services: []string{"identity"}}},
+		{"alias app", []string{"start", "app", "--destination", "x", "--app", "a"}, nil, wantView{Services: []string{"application"}}},
+		{"noop adds none", []string{"start", "noop", "--join-method", "token"}, nil, wantView{JoinMethod: "token", Services: []string{}}},
+		{"no-op alias", []string{"start", "no-op"}, nil, wantView{Services: []string{}}},
+		{"explicit legacy", []string{"start", "legacy", "--oneshot"}, nil, wantView{Oneshot: true, Services: []string{}}},
+		{"destination-dir", []string{"start", "--destination-dir", "/opt/out", "--token", "t"}, nil, wantView{Services: []string{"identity"}}},
 		{"workload identity x509", []string{"start", "workload-identity-x509", "--destination", "x", "--name-selector", "n"}, nil,
-			View{Services: []string{"workload-identity-x509"}}},
+			wantView{Services: []string{"workload-identity-x509"}}},
 		{"aws roles anywhere", []string{"start", "workload-identity-aws-roles-anywhere", "--destination", "x", "--role-arn", "r"}, nil,
-			View{Services: []string{"workload-identity-aws-roles-anywhere"}}},
+			wantView{Services: []string{"workload-identity-aws-roles-anywhere"}}},
 		{"ssh-multiplexer", []string{"start", "ssh-multiplexer", "--destination", "x", "--enable-resumption"}, nil,
-			View{Services: []string{"ssh-multiplexer"}}},
-		{"hidden spiffe-svid", []string{"start", "spiffe-svid", "--svid-path", "/svc"}, nil, View{Services: []string{"spiffe-svid"}}},
+			wantView{Services: []string{"ssh-multiplexer"}}},
+		{"hidden spiffe-svid", []string{"start", "spiffe-svid", "--svid-path", "/svc"}, nil, wantView{Services: []string{"spiffe-svid"}}},
 		{"unknown mode counts as one service", []string{"start", "quantum-tunnel", "--destination", "x", "--qubits", "9"}, nil,
-			View{Services: []string{modeUnknown}}},
+			wantView{Services: []string{modeUnknown}}},
 		{"unknown flags are passed over", []string{"start", "identity", "--future-flag", "v", "--destination", "x", "--future-bool", "--other=1"}, nil,
-			View{Services: []string{"identity"}}},
-		{"unknown short flag is passed over", []string{"-z", "start", "--oneshot"}, nil, View{Oneshot: true, Services: []string{}}},
+			wantView{Services: []string{"identity"}}},
+		{"unknown short flag is passed over", []string{"-z", "start", "--oneshot"}, nil, wantView{Oneshot: true, Services: []string{}}},
 		{"short cluster", []string{"start", "-dc", testdata("v2/empty-lists.yaml")}, nil,
-			View{JoinMethod: "azure_devops", Services: []string{}}},
+			wantView{JoinMethod: "azure_devops", Services: []string{}}},
 		{"short with attached value", []string{"start", "-c" + testdata("v2/empty-lists.yaml")}, nil,
-			View{JoinMethod: "azure_devops", Services: []string{}}},
+			wantView{JoinMethod: "azure_devops", Services: []string{}}},
+		// The newest tbot reads --join-uri only once its event is on its way:
+		// a join URI never refuses a start, and never names the method.
 		{"join uri flag", []string{"start", "identity", "--destination", "x", "--join-uri", "tbot+proxy+azure-devops://tok@example.com:443"}, nil,
-			View{JoinMethod: "azure_devops", Services: []string{"identity"}}},
-		{"join uri no-separator spelling", []string{"start", "noop", "--join-uri", "tbot+auth+terraformcloud://tok@example.com:3025"}, nil,
-			View{JoinMethod: "terraform_cloud", Services: []string{}}},
-		{"join uri with same method", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@example.com:443", "--join-method", "github"}, nil,
-			View{JoinMethod: "github", Services: []string{}}},
-		{"config path from env", []string{"start"}, Env{EnvConfigPath: testdata("v1/app.yaml")},
-			View{JoinMethod: "github", Services: []string{"application"}}},
-		{"flag wins over env config path", []string{"start", "-c", testdata("v1/app.yaml")}, Env{EnvConfigPath: testdata("v1/database.yaml")},
-			View{JoinMethod: "github", Services: []string{"application"}}},
-		{"config string from env", []string{"start"}, Env{EnvConfigString: base64.StdEncoding.EncodeToString([]byte("version: v2\noneshot: true\nservices: [{type: database}]\n"))},
-			View{Oneshot: true, Services: []string{"database"}}},
-		{"empty env var counts as unset", []string{"start", "-c", testdata("v1/app.yaml")}, Env{EnvConfigString: ""},
-			View{JoinMethod: "github", Services: []string{"application"}}},
-		{"TBOT_DEBUG parses", []string{"start"}, Env{EnvDebug: "true"}, View{Services: []string{}}},
+			wantView{Services: []string{"identity"}}},
+		{"join uri not a join uri", []string{"start", "noop", "--join-uri", "https://example.com"}, nil, wantView{Services: []string{}}},
+		{"join uri with token", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--token", "t"}, nil, wantView{Services: []string{}}},
+		{"join uri with other method", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--join-method", "iam"}, nil,
+			wantView{JoinMethod: "iam", Services: []string{}}},
+		{"config path from env", []string{"start"}, Env{EnvConfigPath: testdata("v2/outputs-actions-auth.yaml")},
+			wantView{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes"}}},
+		{"flag wins over env config path", []string{"start", "-c", testdata("v2/outputs-actions-auth.yaml")}, Env{EnvConfigPath: testdata("v2/empty-lists.yaml")},
+			wantView{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes"}}},
+		{"config string from env", []string{"start"}, Env{EnvConfigString: base64.StdEncoding.EncodeToString([]byte("version: v2\noneshot: true\nservices: [{type: database, service: s, destination: {type: memory}}]\n"))},
+			wantView{Oneshot: true, Services: []string{"database"}}},
+		{"empty env var counts as unset", []string{"start", "-c", testdata("v2/outputs-actions-auth.yaml")}, Env{EnvConfigString: ""},
+			wantView{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes"}}},
+		{"TBOT_DEBUG parses", []string{"start"}, Env{EnvDebug: "true"}, wantView{Services: []string{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,7 +182,7 @@ func TestArgs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			if !reflect.DeepEqual(*v, tt.want) {
+			if !reflect.DeepEqual(summarize(v), tt.want) {
 				t.Errorf("got %+v, want %+v", *v, tt.want)
 			}
 		})
@@ -161,7 +194,7 @@ func TestNotStart(t *testing.T) {
 		{}, {"version"}, {"configure", "identity", "-c", "x"}, {"init"}, {"help", "start"}, {"-d", "migrate"},
 		{"start", "--help"}, {"--help"}, {"db", "start"}, {"--completion-bash", "start"}, {"keypair", "create"},
 	} {
-		if _, err := ParseArgs(args, nil); !errors.Is(err, ErrNotStart) {
+		if _, err := ParseArgs(args, nil, release.For("")); !errors.Is(err, ErrNotStart) {
 			t.Errorf("%q: got %v, want ErrNotStart", args, err)
 		}
 	}
@@ -170,34 +203,33 @@ func TestNotStart(t *testing.T) {
 // Flags over the file, as the newest tbot merges them.
 func TestMerge(t *testing.T) {
 	v2 := testdata("v2/outputs-and-services.yaml") // gitlab; services kubernetes/v2, ssh-multiplexer; outputs application, database
-	v1 := testdata("v1/teleport-actions-oneshot.yaml")
 	oneshot := testdata("v2/oneshot-daemon-flag.yaml")
 	tests := []struct {
 		name string
 		args []string
 		env  Env
-		want View
+		want wantView
 	}{
 		{"--no-oneshot turns the file's oneshot off", []string{"start", "-c", oneshot, "--no-oneshot"}, nil,
-			View{JoinMethod: "token", Services: []string{"identity"}}},
+			wantView{JoinMethod: "token", Services: []string{"identity"}}},
 		{"--oneshot over a daemon file", []string{"start", "-c", v2, "--oneshot"}, nil,
-			View{Oneshot: true, JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+			wantView{Oneshot: true, JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"--join-method replaces onboarding", []string{"start", "-c", v2, "--join-method", "iam"}, nil,
-			View{JoinMethod: "iam", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+			wantView{JoinMethod: "iam", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"--token alone drops the file's join method", []string{"start", "-c", v2, "--token", "secret"}, nil,
-			View{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+			wantView{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"TELEPORT_BOT_TOKEN acts as --token", []string{"start", "-c", v2}, Env{EnvToken: "secret"},
-			View{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+			wantView{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"--ca-pin replaces onboarding", []string{"start", "-c", v2, "--ca-pin", "sha256:a", "--ca-pin", "sha256:b"}, nil,
-			View{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
+			wantView{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"--destination-dir replaces services, keeps outputs", []string{"start", "-c", v2, "--destination-dir", "/opt/out"}, nil,
-			View{JoinMethod: "gitlab", Services: []string{"identity", "application", "database"}}},
-		{"--destination-dir keeps v1 destinations", []string{"start", "-c", v1, "--destination-dir", "/opt/out"}, nil,
-			View{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "identity", "kubernetes", "application"}}},
+			wantView{JoinMethod: "gitlab", Services: []string{"identity", "application", "database"}}},
+		{"--destination-dir over a v2 file without services", []string{"start", "-c", oneshot, "--destination-dir", "/opt/out"}, nil,
+			wantView{Oneshot: true, JoinMethod: "token", Services: []string{"identity"}}},
 		{"a mode appends its service", []string{"start", "app-tunnel", "-c", v2, "--listen", "x"}, nil,
-			View{JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application-tunnel", "application", "database"}}},
-		{"a mode over a v1 file", []string{"start", "database", "-c", v1, "--destination", "x"}, nil,
-			View{Oneshot: true, JoinMethod: "github", Services: []string{"database", "identity", "kubernetes", "application"}}},
+			wantView{JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application-tunnel", "application", "database"}}},
+		{"a mode over a file with outputs", []string{"start", "database", "-c", v2, "--destination", "x"}, nil,
+			wantView{JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "database", "application", "database"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,7 +237,7 @@ func TestMerge(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			if !reflect.DeepEqual(*v, tt.want) {
+			if !reflect.DeepEqual(summarize(v), tt.want) {
 				t.Errorf("got %+v, want %+v", *v, tt.want)
 			}
 		})
@@ -233,13 +265,8 @@ func TestRefusedArgs(t *testing.T) {
 		{"TBOT_CONFIG_PATH with TBOT_CONFIG", []string{"start"}, Env{EnvConfigPath: "x", EnvConfigString: "eA=="}, "cannot specify both"},
 		{"bad TBOT_DEBUG", []string{"start"}, Env{EnvDebug: "yes"}, "TBOT_DEBUG is not a boolean"},
 		{"bad base64 config string", []string{"start"}, Env{EnvConfigString: "%%%not base64"}, "config string is not valid base64"},
-		{"implausible join method", []string{"start", "--join-method", "GitHub!"}, nil, "unrecognized join method"},
-		{"join uri not a join uri", []string{"start", "noop", "--join-uri", "https://example.com"}, nil, "not a valid join URI"},
-		{"join uri without host", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@"}, nil, "join URI has no address"},
-		{"join uri with token", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--token", "t"}, nil, "a token is also given"},
-		{"join uri with address", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--proxy-server", "h:1"}, nil, "an address is also given"},
-		{"join uri with address from env", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1"}, Env{EnvProxyServer: "h:1"}, "an address is also given"},
-		{"join uri with other method", []string{"start", "noop", "--join-uri", "tbot+proxy+github://tok@h:1", "--join-method", "iam"}, nil, "a different join method"},
+		{"implausible join method", []string{"start", "--join-method", "GitHub!"}, nil, "not one that any tbot release accepts"},
+		{"a join method of no release", []string{"start", "--join-method", "bogus"}, nil, "not one that any tbot release accepts"},
 		{"legacy flag before mode", []string{"start", "--oneshot", "identity", "--destination", "x"}, nil, "unexpected argument"},
 	}
 	for _, tt := range tests {
@@ -270,10 +297,7 @@ func TestBadFiles(t *testing.T) {
 		"onboarding-not-mapping.yaml":   "line 2: wrong value type (!!str where a mapping was expected)",
 		"token-not-string.yaml":         "line 3: wrong value type (expected a string)",
 		"bad-duration.yaml":             "line 2: wrong value type (!!str where a duration was expected)",
-		"join-method-implausible.yaml":  "unrecognized join method",
-		"join-uri-bad-scheme.yaml":      "line 2: join_uri: not a valid join URI",
-		"join-uri-with-address.yaml":    "an address is also given",
-		"join-uri-other-method.yaml":    "a different join method is also given",
+		"join-method-implausible.yaml":  "tbot would refuse the join method",
 		"v1-app-not-string.yaml":        "line 3: wrong value type (expected a string or a mapping)",
 		"v1-destinations-not-list.yaml": "line 1: wrong value type (!!map where a list was expected)",
 		"malformed.yaml":                "not valid YAML: line 2",
@@ -296,7 +320,8 @@ func TestBadFiles(t *testing.T) {
 			if !ok {
 				t.Fatalf("testdata/bad/%s has no expected error in this table", name)
 			}
-			v, err := load(t, []string{"start", "-c", testdata("bad/" + name)}, nil)
+			// As tbot 18 reads them: the last that reads both versions.
+			v, err := loadAt(t, "18.0.0", []string{"start", "-c", testdata("bad/" + name)}, nil)
 			if err == nil {
 				t.Fatalf("got view %+v, want an error containing %q", v, fragment)
 			}
@@ -367,8 +392,6 @@ func TestErrorsKeepSecrets(t *testing.T) {
 		"ttl.yaml":          "version: v2\ncredential_ttl: " + marker + "\n",
 		"version.yaml":      "version: " + marker + "\n",
 		"join.yaml":         "version: v2\nonboarding:\n  join_method: " + marker + "\n",
-		"uri.yaml":          "version: v2\njoin_uri: tbot+proxy+github://" + marker + "@\n",
-		"uri-scheme.yaml":   "version: v2\njoin_uri: " + marker + "://x@y\n",
 		"anchor.yaml":       "version: v2\nservices: *" + marker + "\n",
 		"scalar.yaml":       marker + "\n",
 		"type-in-list.yaml": "version: v2\nservices:\n  - type: [" + marker + "]\n",
@@ -391,8 +414,6 @@ func TestErrorsKeepSecrets(t *testing.T) {
 		{"start", "identity", "--destination", "x", marker},
 		{"start", "--certificate-ttl", marker},
 		{"start", "--join-method", marker},
-		{"start", "noop", "--join-uri", marker},
-		{"start", "noop", "--join-uri", "tbot+proxy+github://" + marker + "@"},
 		{"--log-format", marker, "start"},
 	} {
 		_, err := load(t, args, nil)

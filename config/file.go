@@ -9,12 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // MaxFileSize bounds what is read of a configuration file; no tbot file
@@ -25,11 +28,11 @@ const MaxFileSize = 4 << 20
 type fileView struct {
 	Oneshot    bool
 	JoinMethod string
-	TokenSet   bool
-	AddressSet bool
-	JoinURI    joinURI
-	// Outputs holds v2 outputs and v1 destinations (as tbot migrated them);
-	// Services the v2 services. Each entry is a service type.
+	CAPinsSet  bool
+	CAPathSet  bool
+	// Outputs holds v2 outputs and v1 destinations (by the output type tbot
+	// migrated them into, or would have); Services the v2 services. Each
+	// entry is a type as a v2 file spells it.
 	Outputs  []string
 	Services []string
 }
@@ -95,10 +98,12 @@ func decodeConfigString(s string) ([]byte, error) {
 	return data, nil
 }
 
-// parseFile decodes a configuration file as tbot does: the version first,
-// then the whole file as that version, with yaml.v3 (tbot's parser) and
-// leniently as to unknown keys.
-func parseFile(data []byte) (*fileView, error) {
+// parseFile decodes a configuration file as the given release of tbot does:
+// the version first (where the release reads one), then the whole file as
+// that version, with yaml.v3 (tbot's parser), strictly or leniently as to
+// unknown keys as that release is, and with the checks that release makes
+// before it sends its event.
+func parseFile(data []byte, rel release.Release) (*fileView, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -107,22 +112,36 @@ func parseFile(data []byte) (*fileView, error) {
 		return nil, fmt.Errorf("config file is not valid YAML: %s", describeYAMLError(err))
 	}
 	var header versionHeader
-	if err := doc.Decode(&header); err != nil {
-		return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
+	if rel.ReadsVersionKey {
+		if err := doc.Decode(&header); err != nil {
+			return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
+		}
 	}
 	switch header.Version {
 	case "", "v1":
+		if !rel.ReadsV1 {
+			return nil, errors.New("config file is a v1 file, which this tbot release no longer reads")
+		}
+		if err := checkV1Keys(&doc, rel); err != nil {
+			return nil, err
+		}
 		var f fileV1
 		if err := doc.Decode(&f); err != nil {
 			return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
 		}
-		return f.view(), nil
+		return f.view()
 	case "v2":
+		if !rel.ReadsV2 {
+			return nil, errors.New("config file has an unrecognized config version")
+		}
+		if err := checkV2Keys(&doc, rel); err != nil {
+			return nil, err
+		}
 		var f fileV2
 		if err := doc.Decode(&f); err != nil {
 			return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
 		}
-		return f.view()
+		return f.view(rel)
 	default:
 		return nil, errors.New("config file has an unrecognized config version")
 	}
@@ -138,7 +157,6 @@ type versionHeader struct {
 
 type commonYAML struct {
 	Onboarding      onboardingYAML `yaml:"onboarding"`
-	Storage         mapping        `yaml:"storage"`
 	Debug           bool           `yaml:"debug"`
 	AuthServer      string         `yaml:"auth_server"`
 	CertificateTTL  time.Duration  `yaml:"certificate_ttl"`
@@ -164,22 +182,124 @@ type onboardingYAML struct {
 
 type fileV1 struct {
 	commonYAML   `yaml:",inline"`
+	Storage      destinationV1   `yaml:"storage"`
 	Destinations []destinationV1 `yaml:"destinations"`
+	// Outputs is only looked for: from v14 on, a file without a version
+	// that has outputs is refused rather than migrated.
+	Outputs sequence `yaml:"outputs"`
 }
 
 type destinationV1 struct {
-	Directory         scalarOrMapping `yaml:"directory"`
-	Memory            boolOrMapping   `yaml:"memory"`
+	Directory         directoryV1     `yaml:"directory"`
+	Memory            memoryV1        `yaml:"memory"`
 	Roles             []string        `yaml:"roles"`
 	Configs           sequence        `yaml:"configs"`
 	App               scalarOrMapping `yaml:"app"`
-	Database          mapping         `yaml:"database"`
+	Database          databaseV1      `yaml:"database"`
 	KubernetesCluster scalarOrMapping `yaml:"kubernetes_cluster"`
 	Cluster           string          `yaml:"cluster"`
+	line              int
+}
+
+func (d *destinationV1) UnmarshalYAML(n *yaml.Node) error {
+	type plain destinationV1 // without this method, to decode the fields
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*d = destinationV1(p)
+	d.line = n.Line
+	return nil
+}
+
+// databaseV1 is a v1 destination's database request; tbot requires its
+// service.
+type databaseV1 struct {
+	set     bool
+	Service string `yaml:"service"`
+}
+
+func (d *databaseV1) UnmarshalYAML(n *yaml.Node) error {
+	if n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return kindError(n, "a mapping")
+	}
+	type plain struct {
+		Service string `yaml:"service"`
+	}
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	d.set, d.Service = true, p.Service
+	return nil
+}
+
+// directoryV1 is a v1 `directory:`, a path or {path, symlinks, acls}.
+type directoryV1 struct {
+	set     bool
+	hasPath bool
+}
+
+func (d *directoryV1) UnmarshalYAML(n *yaml.Node) error {
+	switch {
+	case n.Tag == "!!null":
+		return nil
+	case n.Kind == yaml.ScalarNode:
+		d.set, d.hasPath = true, n.Value != ""
+		return nil
+	case n.Kind == yaml.MappingNode:
+		var p struct {
+			Path     string `yaml:"path"`
+			Symlinks string `yaml:"symlinks"`
+			ACLs     string `yaml:"acls"`
+		}
+		if err := n.Decode(&p); err != nil {
+			return err
+		}
+		switch p.Symlinks {
+		case "", "insecure", "try-secure", "secure":
+		default:
+			return fmt.Errorf("line %d: invalid symlinks mode", n.Line)
+		}
+		switch p.ACLs {
+		case "", "off", "try", "required":
+		default:
+			return fmt.Errorf("line %d: invalid acls mode", n.Line)
+		}
+		d.set, d.hasPath = true, p.Path != ""
+		return nil
+	}
+	return kindError(n, "a string or a mapping")
+}
+
+// memoryV1 is a v1 `memory:`: true or a mapping; false is refused.
+type memoryV1 struct{ set bool }
+
+func (m *memoryV1) UnmarshalYAML(n *yaml.Node) error {
+	if n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		m.set = true
+		return nil
+	}
+	var b bool
+	if err := n.Decode(&b); err != nil {
+		return err
+	}
+	if !b {
+		return fmt.Errorf("line %d: memory must not be false", n.Line)
+	}
+	m.set = true
+	return nil
 }
 
 // serviceType is the output type tbot (v14-v18) migrated a v1 destination
-// into, which gives access of the same kind.
+// into, which gives access of the same kind; v12-v13 counted the
+// destination itself by the same request.
 func (d destinationV1) serviceType() string {
 	switch {
 	case d.App.set:
@@ -192,38 +312,116 @@ func (d destinationV1) serviceType() string {
 	return "identity"
 }
 
-func (f fileV1) view() *fileView {
+// check refuses what every tbot that reads v1 files refuses in a
+// destination (or in storage, which has only the sink).
+func (d destinationV1) check(line int, storage bool) error {
+	switch {
+	case d.Directory.set && d.Memory.set:
+		return fmt.Errorf("config file: line %d: a destination has both directory and memory", line)
+	case !d.Directory.set && !d.Memory.set:
+		if storage {
+			return nil // the default data directory
+		}
+		return fmt.Errorf("config file: line %d: a destination has neither directory nor memory", line)
+	case d.Directory.set && !d.Directory.hasPath:
+		return fmt.Errorf("config file: line %d: a destination directory has no path", line)
+	}
+	if storage {
+		return nil
+	}
+	requests := 0
+	for _, set := range []bool{d.App.set, d.Database.set, d.KubernetesCluster.set} {
+		if set {
+			requests++
+		}
+	}
+	switch {
+	case requests > 1:
+		return fmt.Errorf("config file: line %d: a destination makes more than one special certificate request", line)
+	case d.Database.set && d.Database.Service == "":
+		return fmt.Errorf("config file: line %d: a database destination has no service", line)
+	case d.App.empty || d.KubernetesCluster.empty:
+		return fmt.Errorf("config file: line %d: a destination names an empty app or kubernetes cluster", line)
+	case requests > 0 && d.Cluster != "":
+		return fmt.Errorf("config file: line %d: cluster is only for ssh certificates", line)
+	}
+	return nil
+}
+
+func (f fileV1) view() (*fileView, error) {
+	if f.Outputs.set {
+		return nil, errors.New("config file: a file without version v2 has outputs")
+	}
+	if err := f.Storage.check(f.Storage.line, true); err != nil {
+		return nil, err
+	}
 	v := f.commonYAML.view()
 	for _, d := range f.Destinations {
+		if err := d.check(d.line, false); err != nil {
+			return nil, err
+		}
 		v.Outputs = append(v.Outputs, d.serviceType())
 	}
-	return v
+	return v, nil
 }
 
 func (c commonYAML) view() *fileView {
 	return &fileView{
 		Oneshot:    c.Oneshot,
 		JoinMethod: c.Onboarding.JoinMethod,
-		TokenSet:   bool(c.Onboarding.Token),
-		AddressSet: c.AuthServer != "",
+		CAPinsSet:  len(c.Onboarding.CAPins) > 0,
+		CAPathSet:  c.Onboarding.CAPath != "",
 	}
 }
 
 type fileV2 struct {
 	commonYAML    `yaml:",inline"`
+	Storage       mapping       `yaml:"storage"`
 	ProxyServer   string        `yaml:"proxy_server"`
 	CredentialTTL time.Duration `yaml:"credential_ttl"`
 	Insecure      bool          `yaml:"insecure"`
-	JoinURI       joinURIYAML   `yaml:"join_uri"`
-	Outputs       []serviceYAML `yaml:"outputs"`
-	Services      []serviceYAML `yaml:"services"`
+	// JoinURI is decoded for its type alone: tbot applies it only after
+	// its event is on its way (README.md, "What each tbot release sends").
+	JoinURI  string        `yaml:"join_uri"`
+	Outputs  []serviceYAML `yaml:"outputs"`
+	Services []serviceYAML `yaml:"services"`
 }
 
 type serviceYAML struct {
 	Type        string   `yaml:"type"`
 	Destination mapping  `yaml:"destination"`
 	Roles       []string `yaml:"roles"`
-	line        int
+	// What tbot requires of the classic output types before it sends.
+	AppName           string   `yaml:"app_name"`
+	Service           string   `yaml:"service"`
+	KubernetesCluster string   `yaml:"kubernetes_cluster"`
+	Principals        []string `yaml:"principals"`
+	line              int
+}
+
+// outputsNeedingDestination are the output types that every tbot that
+// knows them refuses without a destination.
+var outputsNeedingDestination = []string{"identity", "application", "database", "kubernetes", "ssh_host", "spiffe-svid"}
+
+// check refuses what the release refuses in one output or service.
+func (s serviceYAML) check(list string) error {
+	var missing string
+	switch {
+	case slices.Contains(outputsNeedingDestination, s.Type) && !s.Destination.set:
+		missing = "destination"
+	case s.Type == "application" && s.AppName == "":
+		missing = "app_name"
+	case s.Type == "database" && s.Service == "":
+		missing = "service"
+	case s.Type == "kubernetes" && s.KubernetesCluster == "":
+		missing = "kubernetes_cluster"
+	case s.Type == "ssh_host" && len(s.Principals) == 0:
+		missing = "principals"
+	}
+	if missing != "" {
+		return fmt.Errorf("config file: line %d: an entry of %s of type %s has no %s", s.line, list, s.Type, missing)
+	}
+	return nil
 }
 
 func (s *serviceYAML) UnmarshalYAML(n *yaml.Node) error {
@@ -237,23 +435,105 @@ func (s *serviceYAML) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func (f fileV2) view() (*fileView, error) {
+func (f fileV2) view(rel release.Release) (*fileView, error) {
 	v := f.commonYAML.view()
-	v.AddressSet = v.AddressSet || f.ProxyServer != ""
-	v.JoinURI = joinURI(f.JoinURI)
 	for _, list := range []struct {
-		name string
-		from []serviceYAML
-		to   *[]string
-	}{{"outputs", f.Outputs, &v.Outputs}, {"services", f.Services, &v.Services}} {
+		name  string
+		from  []serviceYAML
+		known []string
+		to    *[]string
+	}{{"outputs", f.Outputs, rel.OutputTypes, &v.Outputs}, {"services", f.Services, rel.ServiceTypes, &v.Services}} {
 		for _, s := range list.from {
 			if s.Type == "" {
 				return nil, fmt.Errorf("config file: line %d: an entry of %s has no type", s.line, list.name)
+			}
+			if !release.Knows(list.known, s.Type) && !rel.Open {
+				return nil, fmt.Errorf("config file: line %d: an entry of %s has a type this tbot release does not know", s.line, list.name)
+			}
+			if err := s.check(list.name); err != nil {
+				return nil, err
 			}
 			*list.to = append(*list.to, s.Type)
 		}
 	}
 	return v, nil
+}
+
+// checkV1Keys refuses unknown keys where the release decodes v1 files
+// strictly: at the top, in onboarding, in storage and in each destination.
+func checkV1Keys(doc *yaml.Node, rel release.Release) error {
+	if !rel.StrictV1 {
+		return nil
+	}
+	root := documentRoot(doc)
+	if err := knownKeys(root, rel.V1Keys, "the top level"); err != nil {
+		return err
+	}
+	if err := knownKeys(child(root, "onboarding"), rel.OnboardingKeys, "onboarding"); err != nil {
+		return err
+	}
+	if err := knownKeys(child(root, "storage"), []string{"directory", "memory"}, "storage"); err != nil {
+		return err
+	}
+	if dests := child(root, "destinations"); dests != nil && dests.Kind == yaml.SequenceNode {
+		for _, d := range dests.Content {
+			if err := knownKeys(d, rel.DestinationKeys, "a destination"); err != nil {
+				return err
+			}
+			if err := knownKeys(child(d, "database"), []string{"service", "database", "username"}, "a destination's database"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkV2Keys refuses unknown keys where the release decodes v2 files
+// strictly: at the top and in onboarding (entries of outputs and services
+// were always read leniently).
+func checkV2Keys(doc *yaml.Node, rel release.Release) error {
+	if !rel.StrictV2 {
+		return nil
+	}
+	root := documentRoot(doc)
+	if err := knownKeys(root, rel.V2Keys, "the top level"); err != nil {
+		return err
+	}
+	return knownKeys(child(root, "onboarding"), rel.OnboardingKeys, "onboarding")
+}
+
+func documentRoot(doc *yaml.Node) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		return doc.Content[0]
+	}
+	return doc
+}
+
+// child returns the value of key in a mapping, or nil.
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// knownKeys refuses a key of mapping m outside known. The error names the
+// place and the line, never the key, which is text the user wrote.
+func knownKeys(m *yaml.Node, known []string, where string) error {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; !slices.Contains(known, k.Value) {
+			return fmt.Errorf("config file: line %d: %s has a key this tbot release does not know", k.Line, where)
+		}
+	}
+	return nil
 }
 
 // presence decodes a scalar and keeps only whether it was non-empty: what a
@@ -265,24 +545,6 @@ func (p *presence) UnmarshalYAML(n *yaml.Node) error {
 		return kindError(n, "a string")
 	}
 	*p = n.Tag != "!!null" && n.Value != ""
-	return nil
-}
-
-// joinURIYAML decodes a join URI and keeps only its join method.
-type joinURIYAML joinURI
-
-func (j *joinURIYAML) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return kindError(n, "a string")
-	}
-	if n.Tag == "!!null" || n.Value == "" {
-		return nil
-	}
-	u, err := parseJoinURI(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: join_uri: %w", n.Line, err)
-	}
-	*j = joinURIYAML(u)
 	return nil
 }
 
@@ -302,7 +564,7 @@ func (m *mapping) UnmarshalYAML(n *yaml.Node) error {
 
 // scalarOrMapping accepts the two spellings tbot allows for a v1 directory,
 // app or kubernetes_cluster: a name, or a mapping.
-type scalarOrMapping struct{ set bool }
+type scalarOrMapping struct{ set, empty bool }
 
 func (s *scalarOrMapping) UnmarshalYAML(n *yaml.Node) error {
 	if n.Tag == "!!null" {
@@ -311,26 +573,20 @@ func (s *scalarOrMapping) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode && n.Kind != yaml.MappingNode {
 		return kindError(n, "a string or a mapping")
 	}
-	s.set = n.Kind == yaml.MappingNode || n.Value != ""
+	s.set = true
+	s.empty = n.Kind == yaml.ScalarNode && n.Value == ""
 	return nil
 }
 
-// boolOrMapping accepts v1's `memory: true` and `memory: {}`.
-type boolOrMapping struct{}
+// sequence accepts a list of anything (v1 `configs` mixes names and mappings).
+type sequence struct{ set bool }
 
-func (boolOrMapping) UnmarshalYAML(n *yaml.Node) error {
-	if n.Tag == "!!null" || n.Kind == yaml.MappingNode {
+func (s *sequence) UnmarshalYAML(n *yaml.Node) error {
+	if n.Tag == "!!null" {
 		return nil
 	}
-	var b bool
-	return n.Decode(&b)
-}
-
-// sequence accepts a list of anything (v1 `configs` mixes names and mappings).
-type sequence struct{}
-
-func (sequence) UnmarshalYAML(n *yaml.Node) error {
-	if n.Tag == "!!null" || n.Kind == yaml.SequenceNode {
+	if n.Kind == yaml.SequenceNode {
+		s.set = true
 		return nil
 	}
 	return kindError(n, "a list")

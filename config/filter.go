@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -63,10 +64,11 @@ func safeName(s string) string {
 	return "(unprintable)"
 }
 
-func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, skipped []string, err error) {
+func filterArgs(args []string, g grammar) (out []string, mode modeSpec, skipped []string, err error) {
+	modes := g.modes
 	byName := map[string]modeSpec{}
 	for _, m := range modes {
-		if m.name == modeUnknown {
+		if m.name == modeUnknown || !g.hasModes {
 			continue
 		}
 		byName[m.name] = m
@@ -81,7 +83,7 @@ func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, s
 		inMode
 	)
 	level := beforeCommand
-	current := newScope(globalFlags)
+	current := newScope(g.global)
 	out = make([]string, 0, len(args))
 
 	// isMeaningful tells whether a positional argument after an unknown flag
@@ -113,6 +115,9 @@ func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, s
 				return nil, mode, nil, ErrNotStart
 			}
 			f, ok := current.lookupLong(name)
+			if !ok && !g.open {
+				return nil, mode, nil, unknownFlag("--" + name)
+			}
 			if !ok {
 				skipped = append(skipped, safeName("--"+name))
 				if !hasValue && i+1 < len(args) && isValue(args[i+1]) && !isMeaningful(args[i+1]) {
@@ -135,6 +140,9 @@ func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, s
 			runes := []rune(a[1:])
 			for j := 0; j < len(runes); j++ {
 				f, ok := current.short[runes[j]]
+				if !ok && !g.open {
+					return nil, mode, nil, unknownFlag("-" + string(runes[j]))
+				}
 				if !ok {
 					skipped = append(skipped, safeName("-"+string(runes[j])))
 					if len(runes) == 1 && i+1 < len(args) && isValue(args[i+1]) && !isMeaningful(args[i+1]) {
@@ -166,9 +174,13 @@ func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, s
 				}
 				out = append(out, a)
 				level = beforeMode
-				current = newScope(globalFlags, modes[0].flags)
+				current = newScope(g.global, modes[0].flags)
 			case beforeMode:
 				m, ok := byName[a]
+				if !ok && !g.open {
+					// This release has no such mode, or no modes at all.
+					return nil, mode, nil, errors.New("tbot would refuse its arguments: unexpected argument after start")
+				}
 				if ok {
 					out = append(out, a)
 				} else {
@@ -178,7 +190,7 @@ func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, s
 				}
 				mode = m
 				level = inMode
-				current = newScope(globalFlags, m.flags)
+				current = newScope(g.global, m.flags)
 			default:
 				out = append(out, a)
 			}
@@ -195,6 +207,12 @@ func filterArgs(args []string, modes []modeSpec) (out []string, mode modeSpec, s
 // default command exists, drops a flag that lacks its value without a word.
 func missingValue(flag string) error {
 	return fmt.Errorf("tbot would refuse its arguments: flag %s is missing its value", flag)
+}
+
+// unknownFlag is what a release that does not know a flag does: it refuses
+// to start, so it sends nothing.
+func unknownFlag(flag string) error {
+	return fmt.Errorf("tbot would refuse its arguments: this tbot release has no flag %s", safeName(flag))
 }
 
 func modeSpecNamed(modes []modeSpec, name string) modeSpec {

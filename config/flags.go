@@ -1,9 +1,16 @@
 package config
 
-// This file is the model of tbot's command line: which flags exist where,
-// what kind of value each takes, and which environment variable stands for
-// it. It mirrors the newest tbot (tbot.md section 5); the parser in args.go
-// builds a kingpin application from it for every parse.
+import (
+	"slices"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
+)
+
+// This file is the grammar of tbot's command line: what kind of value each
+// flag takes and which environment variable stands for it, and the modes of
+// the newest tbot's `start`. Which of them a release knows is the release
+// table's (package release); grammarFor puts the two together, and the
+// parser in args.go builds a kingpin application from the result.
 
 type flagKind int
 
@@ -176,4 +183,58 @@ var tbotCommands = map[string]bool{
 	"proxy": true, "keypair": true, "spiffe-inspect": true, "tpm": true, "install": true,
 	"copy-binaries": true, "wait": true, "help": true, "kube": true, "ssh-proxy-command": true,
 	"ssh-multiplexer-proxy-command": true, "cert-inspect": true, "mcp": true,
+}
+
+// grammar is the command line of one release: its global flags and the modes
+// of its `start` (one, legacy, for the lines without modes).
+type grammar struct {
+	global []flagSpec
+	modes  []modeSpec
+	// hasModes: `start <mode>` exists; without it, any word after start is
+	// refused.
+	hasModes bool
+	// open: flags and modes this table does not know are passed over (the
+	// tbot may be newer than the table); otherwise they are refused, as
+	// that release refuses them.
+	open bool
+}
+
+// flagCatalogue finds a flag's grammar by its name.
+func flagCatalogue(name string) (flagSpec, bool) {
+	for _, list := range [][]flagSpec{globalFlags, authProxyFlags, onboardingFlags, legacyOnlyFlags, modernOnlyFlags} {
+		for _, f := range list {
+			if f.name == name {
+				return f, true
+			}
+		}
+	}
+	return flagSpec{}, false
+}
+
+// grammarFor builds the command line of a release from the release table.
+func grammarFor(rel release.Release) grammar {
+	g := grammar{open: rel.Open, hasModes: rel.Modes != nil}
+	pick := func(names []string) []flagSpec {
+		var out []flagSpec
+		for _, n := range names {
+			if f, ok := flagCatalogue(n); ok {
+				if !rel.ReadsConfigEnv && (n == flagConfig || n == flagConfigString || n == flagDebug) {
+					f.envVar = ""
+				}
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	g.global = pick(rel.GlobalFlags)
+	if !g.hasModes {
+		g.modes = []modeSpec{{name: modeLegacy, flags: pick(rel.StartFlags)}}
+		return g
+	}
+	for _, m := range startModes() {
+		if slices.Contains(rel.Modes, m.name) || (m.name == modeUnknown && rel.Open) {
+			g.modes = append(g.modes, m)
+		}
+	}
+	return g
 }

@@ -2,13 +2,14 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // seedFiles adds every file of testdata as a seed, good and bad.
@@ -48,25 +49,31 @@ func independentCount(data []byte) (int, bool) {
 	return n, true
 }
 
+// fuzzReleases are read with every fuzzed file: the strict v1 reader, the
+// strict v2 one, a lenient one, and the newest, open one.
+var fuzzReleases = []string{"13.1.3", "15.0.0-dev", "18.0.0", ""}
+
 func FuzzParseFile(f *testing.F) {
 	seedFiles(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := parseFile(data)
-		if err != nil {
-			if v != nil {
-				t.Fatal("a view with an error")
+		for _, version := range fuzzReleases {
+			rel := release.For(version)
+			v, err := parseFile(data, rel)
+			if err != nil {
+				if v != nil {
+					t.Fatal("a view with an error")
+				}
+				continue
 			}
-			return
-		}
-		if v.JoinMethod != "" && !isPlausibleJoinMethod(v.JoinMethod) {
-			// The merge refuses it; parseFile may carry it, but it must be
-			// refused before it reaches an event.
-			if _, err := merge(&Invocation{}, v); err == nil {
-				t.Fatalf("implausible join method %q accepted", v.JoinMethod)
+			// Whatever the file says, only a join method that the release
+			// (or, for an open one, some release) accepts gets through.
+			if merged, err := merge(&Invocation{Release: rel}, v); err == nil && merged.JoinMethod != "" &&
+				!release.Knows(rel.JoinMethods, merged.JoinMethod) && !(rel.Open && release.AnyLineAccepts(merged.JoinMethod)) {
+				t.Fatalf("%s: join method %q accepted", rel.Name, merged.JoinMethod)
 			}
-		}
-		if n, ok := independentCount(data); ok && n != len(v.Outputs)+len(v.Services) {
-			t.Fatalf("counted %d outputs and services, a plain decode finds %d", len(v.Outputs)+len(v.Services), n)
+			if n, ok := independentCount(data); ok && n != len(v.Outputs)+len(v.Services) {
+				t.Fatalf("%s: counted %d outputs and services, a plain decode finds %d", rel.Name, len(v.Outputs)+len(v.Services), n)
+			}
 		}
 	})
 }
@@ -92,25 +99,25 @@ func FuzzParseArgs(f *testing.F) {
 				return
 			}
 		}
-		inv, err := ParseArgs(args, Env{})
-		if err != nil {
-			if inv != nil {
-				t.Fatal("an invocation with an error")
+		for _, version := range fuzzReleases {
+			rel := release.For(version)
+			inv, err := ParseArgs(args, Env{}, rel)
+			if err != nil {
+				if inv != nil {
+					t.Fatal("an invocation with an error")
+				}
+				continue
 			}
-			return
-		}
-		if errors.Is(err, ErrNotStart) {
-			return
-		}
-		v, err := merge(inv, &fileView{})
-		if err != nil {
-			return
-		}
-		if len(v.Services) > 1 {
-			t.Fatalf("a command line alone configured %d services", len(v.Services))
-		}
-		if v.JoinMethod != "" && !isPlausibleJoinMethod(v.JoinMethod) {
-			t.Fatalf("implausible join method %q", v.JoinMethod)
+			v, err := merge(inv, &fileView{})
+			if err != nil {
+				continue
+			}
+			if len(v.Counted) > 1 {
+				t.Fatalf("%s: a command line alone configured %d services", rel.Name, len(v.Counted))
+			}
+			if v.JoinMethod != "" && !release.Knows(rel.JoinMethods, v.JoinMethod) && !(rel.Open && release.AnyLineAccepts(v.JoinMethod)) {
+				t.Fatalf("%s: join method %q accepted", rel.Name, v.JoinMethod)
+			}
 		}
 	})
 }

@@ -2,24 +2,29 @@ package config
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // View is what the start event is derived from: tbot's configuration after
-// it merged its flags over its file.
+// it merged its flags over its file, by the rules of its release.
 type View struct {
+	// Release is the tbot whose rules made the view; its line says what its
+	// event reports when no join method is set.
+	Release release.Release
 	// Oneshot is true when tbot would run once and exit.
 	Oneshot bool
-	// JoinMethod is the configured join method; empty when nothing
-	// configures one.
+	// JoinMethod is the configured join method, one that the release
+	// accepts; empty when nothing configures one.
 	JoinMethod string
-	// Services holds the type of every configured output and service, as a
-	// v2 file spells it (v1 destinations as tbot migrated them).
-	Services []string
+	// Counted holds the type of every entry the release's event counts, as
+	// a v2 file spells it (v1 destinations by the output type of the same
+	// access).
+	Counted []string
 }
 
 // Load reads the configuration file the invocation names (if any) and
-// merges the invocation over it as the newest tbot does.
+// merges the invocation over it as the invocation's release of tbot does.
 func (inv *Invocation) Load() (*View, error) {
 	file := &fileView{}
 	var data []byte
@@ -34,56 +39,74 @@ func (inv *Invocation) Load() (*View, error) {
 		return nil, err
 	}
 	if data != nil {
-		if file, err = parseFile(data); err != nil {
+		if file, err = parseFile(data, inv.Release); err != nil {
 			return nil, err
 		}
 	}
 	return merge(inv, file)
 }
 
-// merge applies tbot's rules: flags win over the file, bools either way; any
-// onboarding flag replaces the file's whole onboarding block; a join URI
-// fills only what is unset; --destination-dir replaces the file's services
-// but keeps its outputs; a start mode appends its one service.
+// merge applies the release's rules for flags over the file (README.md,
+// "What each tbot release sends"), then the checks it makes on the result
+// before it sends.
 func merge(inv *Invocation, file *fileView) (*View, error) {
-	v := &View{Oneshot: file.Oneshot}
-	if inv.OneshotSet {
+	rel := inv.Release
+	v := &View{Release: rel, Oneshot: file.Oneshot}
+	if inv.OneshotSet && (rel.NoOneshotWins || inv.Oneshot) {
 		v.Oneshot = inv.Oneshot
 	}
 
-	joinMethod, tokenSet := file.JoinMethod, file.TokenSet
-	if inv.TokenSet || inv.JoinMethod != "" || inv.CAPinsSet {
-		joinMethod, tokenSet = inv.JoinMethod, inv.TokenSet
+	// Any onboarding flag replaces the file's whole onboarding block. Where
+	// --join-method has a default, giving that default is not noticed.
+	joinMethod, caPins, caPath := file.JoinMethod, file.CAPinsSet, file.CAPathSet
+	flagMethod := inv.JoinMethod
+	if flagMethod == "" {
+		flagMethod = rel.JoinMethodFlagDefault
 	}
-	uri := file.JoinURI
-	if inv.JoinURI.Set {
-		uri = inv.JoinURI
+	if inv.TokenSet || inv.CAPinsSet || flagMethod != rel.JoinMethodFlagDefault {
+		joinMethod, caPins, caPath = flagMethod, inv.CAPinsSet, false
 	}
-	if uri.Set {
-		switch {
-		case inv.AddressSet || file.AddressSet:
-			return nil, errors.New("tbot would refuse the join URI: an address is also given")
-		case tokenSet:
-			return nil, errors.New("tbot would refuse the join URI: a token is also given")
-		case joinMethod != "" && joinMethod != uri.JoinMethod:
-			return nil, errors.New("tbot would refuse the join URI: a different join method is also given")
+	if rel.ChecksCAPinsAndPath && caPins && caPath {
+		return nil, errors.New("tbot would refuse its configuration: ca_pins and ca_path together")
+	}
+	if joinMethod != "" && !release.Knows(rel.JoinMethods, joinMethod) {
+		if !rel.Open || !release.AnyLineAccepts(joinMethod) {
+			return nil, joinMethodRefusal(rel)
 		}
-		joinMethod = uri.JoinMethod
-	}
-	if joinMethod != "" && !isPlausibleJoinMethod(joinMethod) {
-		return nil, fmt.Errorf("tbot would refuse the join method: unrecognized join method")
 	}
 	v.JoinMethod = joinMethod
 
-	services := file.Services
+	outputs, services := file.Outputs, file.Services
 	if inv.DestinationDir {
-		services = []string{"identity"}
+		switch rel.DestinationDir {
+		case release.ReplacesDestinations, release.ReplacesOutputs:
+			outputs = []string{"identity"}
+		case release.ReplacesServicesKeepsOutputs:
+			services = []string{"identity"}
+		}
 	}
-	v.Services = make([]string, 0, len(services)+len(file.Outputs)+1)
-	v.Services = append(v.Services, services...)
 	if inv.ServiceType != "" {
-		v.Services = append(v.Services, inv.ServiceType)
+		services = append(append([]string{}, services...), inv.ServiceType)
 	}
-	v.Services = append(v.Services, file.Outputs...)
+	switch rel.Counts {
+	case release.CountsServices:
+		v.Counted = append(append(make([]string, 0, len(services)+len(outputs)), services...), outputs...)
+	default:
+		v.Counted = append(make([]string, 0, len(outputs)), outputs...)
+	}
 	return v, nil
+}
+
+// joinMethodRefusal says why a join method is not sent, without the
+// method itself: it is text the user wrote, and may be a pasted secret.
+func joinMethodRefusal(rel release.Release) error {
+	switch {
+	case rel.Open:
+		return errors.New("the join method is not one that any tbot release accepts; nothing of it is sent")
+	case rel.ChecksJoinMethod:
+		return errors.New("tbot would refuse the join method: this tbot release does not accept it")
+	}
+	// v12-v13 sent a file's join method unchecked; this program sends no
+	// text that is not a known join method.
+	return errors.New("the join method is not one that this tbot release accepts; not sending it")
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // bigConfig writes a v2 file with n outputs of rotating types.
@@ -47,7 +48,7 @@ func BenchmarkParseAndDerive(b *testing.B) {
 			args := []string{"start", "-c", path, "--oneshot"}
 			b.ReportAllocs()
 			for b.Loop() {
-				inv, err := config.ParseArgs(args, config.Env{})
+				inv, err := config.ParseArgs(args, config.Env{}, release.For("17.4.2"))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -69,7 +70,7 @@ func BenchmarkParseAndDerive(b *testing.B) {
 
 // BenchmarkDeriveAndMarshal is the pure part alone.
 func BenchmarkDeriveAndMarshal(b *testing.B) {
-	view := &config.View{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes", "application", "database"}}
+	view := &config.View{Release: release.For("17.4.2"), Oneshot: true, JoinMethod: "github", Counted: []string{"identity", "kubernetes", "application", "database"}}
 	env := config.Env{EnvHelper: "gha:teleport-actions/auth", EnvHelperVersion: "2.1.2"}
 	b.ReportAllocs()
 	for b.Loop() {

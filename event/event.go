@@ -15,6 +15,7 @@ import (
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // Environment variables that helpers (teleport-actions and others) set to
@@ -28,48 +29,15 @@ const (
 // could be anything.
 const MaxHelperLen = 128
 
-// DefaultJoinMethod is reported when nothing configures a join method, as
-// tbot v12 did; newer tbot reports an empty string and then refuses to start.
-const DefaultJoinMethod = "token"
-
-// Bucket is the kind of access an output or service gives, as RFD 0106
-// counts destinations.
-type Bucket int
-
-// The buckets, one per counter of the event.
-const (
-	Other Bucket = iota
-	Database
-	Kubernetes
-	Application
-)
-
-// buckets is the one place that says which service type gives which access.
-// Anything absent, types newer than this program included, is Other.
-var buckets = map[string]Bucket{
-	"application":        Application,
-	"application-tunnel": Application,
-	"application-proxy":  Application,
-	"database":           Database,
-	"database-tunnel":    Database,
-	"kubernetes":         Kubernetes,
-	"kubernetes/v2":      Kubernetes,
-	"kubernetes/argo-cd": Kubernetes,
-}
-
-// BucketOf returns the bucket of a service type, spelled as in a v2 file.
-func BucketOf(serviceType string) Bucket {
-	return buckets[serviceType]
-}
-
 // Sources are the two impure inputs of an event.
 type Sources struct {
 	Now   func() time.Time
 	NewID func() (uuid.UUID, error)
 }
 
-// Derive builds the start event that tbot would send for the view, with the
-// helper read from env and tbot's version as given (see NormalizeVersion).
+// Derive builds the start event that the view's release of tbot would send
+// for it, with the helper read from env and tbot's version as given (see
+// NormalizeVersion).
 func Derive(v *config.View, env config.Env, tbotVersion string, src Sources) (*prehogv1alpha.SubmitTbotEventRequest, error) {
 	id, err := src.NewID()
 	if err != nil {
@@ -85,18 +53,18 @@ func Derive(v *config.View, env config.Env, tbotVersion string, src Sources) (*p
 		start.RunMode = prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT
 	}
 	if start.JoinType == "" {
-		start.JoinType = DefaultJoinMethod
+		start.JoinType = v.Release.DefaultJoinType
 	}
 	if start.Helper != "" {
 		start.HelperVersion = cleanHelper(env[EnvHelperVersion])
 	}
-	for _, s := range v.Services {
-		switch BucketOf(s) {
-		case Application:
+	for _, s := range v.Counted {
+		switch release.BucketOf(s) {
+		case release.Application:
 			start.DestinationsApplication++
-		case Database:
+		case release.Database:
 			start.DestinationsDatabase++
-		case Kubernetes:
+		case release.Kubernetes:
 			start.DestinationsKubernetes++
 		default:
 			start.DestinationsOther++

@@ -11,32 +11,14 @@ import (
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 var fixed = Sources{Now: testsupport.Now, NewID: testsupport.NewID}
 
-// The contract's bucket table, row by row.
-func TestBucketOf(t *testing.T) {
-	tests := map[string]Bucket{
-		"application": Application, "application-tunnel": Application, "application-proxy": Application,
-		"database": Database, "database-tunnel": Database,
-		"kubernetes": Kubernetes, "kubernetes/v2": Kubernetes, "kubernetes/argo-cd": Kubernetes,
-		"identity": Other, "identity/key-agent": Other, "ssh_host": Other, "ssh-multiplexer": Other,
-		"workload-identity-x509": Other, "workload-identity-jwt": Other, "workload-identity-api": Other,
-		"workload-identity-aws-roles-anywhere": Other, "beams/vnet": Other, "example": Other,
-		"spiffe-svid": Other, "spiffe-workload-api": Other, "identity/piv-agent": Other,
-		"never-heard-of-it": Other, "": Other, "Application": Other,
-	}
-	for typ, want := range tests {
-		if got := BucketOf(typ); got != want {
-			t.Errorf("BucketOf(%q) = %v, want %v", typ, got, want)
-		}
-	}
-}
-
 // The contract's dry-run example, derived and rendered.
 func TestDeriveContractExample(t *testing.T) {
-	view := &config.View{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes", "application"}}
+	view := &config.View{Release: release.For("17.4.2"), Oneshot: true, JoinMethod: "github", Counted: []string{"identity", "kubernetes", "application"}}
 	env := config.Env{EnvHelper: "gha:teleport-actions/auth", EnvHelperVersion: "2.1.2"}
 	req, err := Derive(view, env, "v17.4.2", fixed)
 	if err != nil {
@@ -57,20 +39,24 @@ func TestDeriveContractExample(t *testing.T) {
 }
 
 func TestDeriveDefaults(t *testing.T) {
-	req, err := Derive(&config.View{}, config.Env{EnvHelperVersion: "9.9.9"}, "", fixed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := PostHogView(req, time.Time{}).Properties
-	want := Properties{RunMode: "daemon", JoinType: "token"}
-	if p != want {
-		t.Errorf("got %+v, want %+v (helper_version only with a helper)", p, want)
+	// tbot 12-13 reported token when nothing set a join method; later
+	// releases report nothing.
+	for version, joinType := range map[string]string{"13.1.3": "token", "12.1.0": "token", "15.0.0-dev": "", "17.4.2": "", "": ""} {
+		req, err := Derive(&config.View{Release: release.For(version)}, config.Env{EnvHelperVersion: "9.9.9"}, version, fixed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := PostHogView(req, time.Time{}).Properties
+		want := Properties{RunMode: "daemon", JoinType: joinType, Version: version}
+		if p != want {
+			t.Errorf("%s: got %+v, want %+v (helper_version only with a helper)", version, p, want)
+		}
 	}
 }
 
 // All nine properties are always present, zero or empty as they may be.
 func TestAllPropertiesPresent(t *testing.T) {
-	req, err := Derive(&config.View{}, nil, "", fixed)
+	req, err := Derive(newestView(), nil, "", fixed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +80,7 @@ func TestAllPropertiesPresent(t *testing.T) {
 
 func TestHelperCleaned(t *testing.T) {
 	long := strings.Repeat("h", 300)
-	req, err := Derive(&config.View{}, config.Env{EnvHelper: "gha:\x1b[31mred\x00\n" + long, EnvHelperVersion: "1.0\t\xff"}, "", fixed)
+	req, err := Derive(newestView(), config.Env{EnvHelper: "gha:\x1b[31mred\x00\n" + long, EnvHelperVersion: "1.0\t\xff"}, "", fixed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,16 +107,35 @@ func TestNormalizeVersion(t *testing.T) {
 func TestDeriveIDFailure(t *testing.T) {
 	src := fixed
 	src.NewID = func() (uuid.UUID, error) { return uuid.Nil, errors.New("no entropy") }
-	if _, err := Derive(&config.View{}, nil, "", src); err == nil || !strings.Contains(err.Error(), "no entropy") {
+	if _, err := Derive(newestView(), nil, "", src); err == nil || !strings.Contains(err.Error(), "no entropy") {
 		t.Errorf("got %v, want the ID source's error", err)
 	}
 }
 
 func TestPostHogViewIngestTime(t *testing.T) {
-	req, _ := Derive(&config.View{}, nil, "", fixed)
+	req, _ := Derive(newestView(), nil, "", fixed)
 	req.Timestamp = nil
 	received := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.FixedZone("x", 3600))
 	if got := PostHogView(req, received).Timestamp; got != "2026-01-02T02:04:05.006Z" {
 		t.Errorf("timestamp %q, want the ingest time in UTC", got)
+	}
+}
+
+func newestView() *config.View { return &config.View{Release: release.For("")} }
+
+// Every line counts only application, database and kubernetes entries in
+// their own counters, tunnels and kubernetes/v2 included in other.
+func TestDeriveCountsAsTbotCode(t *testing.T) {
+	view := newestView()
+	view.Counted = []string{"application", "application-tunnel", "application-proxy", "database", "database-tunnel",
+		"kubernetes", "kubernetes/v2", "kubernetes/argo-cd", "identity", "never-heard-of-it"}
+	req, err := Derive(view, nil, "", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := req.GetStart()
+	got := [4]int32{s.DestinationsApplication, s.DestinationsDatabase, s.DestinationsKubernetes, s.DestinationsOther}
+	if want := [4]int32{1, 1, 1, 7}; got != want {
+		t.Errorf("application, database, kubernetes, other = %v, want %v", got, want)
 	}
 }

@@ -3,7 +3,6 @@ package event
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -12,9 +11,8 @@ import (
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
-
-var eventJoinType = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
 // FuzzDerive runs the whole derivation, file plus arguments plus environment,
 // and checks what may reach the event: counts that add up to the configured
@@ -36,44 +34,52 @@ func FuzzDerive(f *testing.F) {
 			}
 		}
 		args = append(args, "-c", path)
-		inv, err := config.ParseArgs(args, config.Env{})
-		if err != nil {
-			return
-		}
-		view, err := inv.Load()
-		if err != nil {
-			return
-		}
-		env := config.Env{EnvHelper: helper, EnvHelperVersion: helperVersion}
-		req, err := Derive(view, env, "17.4.2", fixed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := req.GetStart()
-		counts := []int32{s.DestinationsOther, s.DestinationsDatabase, s.DestinationsKubernetes, s.DestinationsApplication}
-		var sum int32
-		for _, c := range counts {
-			if c < 0 {
-				t.Fatalf("negative count in %v", counts)
-			}
-			sum += c
-		}
-		if int(sum) != len(view.Services) {
-			t.Fatalf("counts add up to %d for %d services", sum, len(view.Services))
-		}
-		if !eventJoinType.MatchString(s.JoinType) {
-			t.Fatalf("join type %q", s.JoinType)
-		}
-		for _, h := range []string{s.Helper, s.HelperVersion} {
-			if len(h) > MaxHelperLen || !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-				t.Fatalf("helper string not cleaned: %q", h)
-			}
-		}
-		if _, err := proto.Marshal(req); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := MarshalLine(req, testsupport.Now()); err != nil {
-			t.Fatal(err)
+		for _, version := range []string{"13.1.3", "15.0.0-dev", "17.4.2", ""} {
+			deriveAndCheck(t, version, args, helper, helperVersion)
 		}
 	})
+}
+
+func deriveAndCheck(t *testing.T, version string, args []string, helper, helperVersion string) {
+	rel := release.For(version)
+	inv, err := config.ParseArgs(args, config.Env{}, rel)
+	if err != nil {
+		return
+	}
+	view, err := inv.Load()
+	if err != nil {
+		return
+	}
+	env := config.Env{EnvHelper: helper, EnvHelperVersion: helperVersion}
+	req, err := Derive(view, env, version, fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := req.GetStart()
+	counts := []int32{s.DestinationsOther, s.DestinationsDatabase, s.DestinationsKubernetes, s.DestinationsApplication}
+	var sum int32
+	for _, c := range counts {
+		if c < 0 {
+			t.Fatalf("negative count in %v", counts)
+		}
+		sum += c
+	}
+	if int(sum) != len(view.Counted) {
+		t.Fatalf("counts add up to %d for %d services", sum, len(view.Counted))
+	}
+	// No text the user wrote: only a join method some release accepts.
+	if s.JoinType != "" && !release.Knows(rel.JoinMethods, s.JoinType) && !release.AnyLineAccepts(s.JoinType) {
+		t.Fatalf("%s: join type %q", rel.Name, s.JoinType)
+	}
+	for _, h := range []string{s.Helper, s.HelperVersion} {
+		if len(h) > MaxHelperLen || !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+			t.Fatalf("helper string not cleaned: %q", h)
+		}
+	}
+	if _, err := proto.Marshal(req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MarshalLine(req, testsupport.Now()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -83,7 +83,7 @@ func newFakeTbot(t *testing.T, body string) *fakeTbot {
 	dir := t.TempDir()
 	f := &fakeTbot{dir: dir, path: filepath.Join(dir, "tbot"), record: filepath.Join(dir, "record")}
 	script := fmt.Sprintf(`#!/bin/sh
-if [ "$1" = version ]; then echo "Teleport v17.4.2 git:v17.4.2-0-g0 go1.26"; exit 0; fi
+if [ "$1" = version ]; then echo "Teleport v19.1.0 git:v19.1.0-0-g0 go1.26"; exit 0; fi
 { echo "args=$*"; echo "telemetry=${TELEPORT_ANONYMOUS_TELEMETRY-<unset>}"; } > %q
 %s
 `, f.record, body)
@@ -300,7 +300,7 @@ func TestContainerDockerfile(t *testing.T) {
 	if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
 		t.Errorf("tbot got %q with telemetry %q", args, telemetry)
 	}
-	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetVersion() != "17.4.2" {
+	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetVersion() != "19.1.0" {
 		t.Errorf("event %v", ev)
 	}
 }

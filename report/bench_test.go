@@ -11,14 +11,16 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // The work between reading tbot's configuration and the bytes on the wire.
 func BenchmarkDeriveAndMarshal(b *testing.B) {
 	view := &config.View{
+		Release:    release.For("17.4.2"),
 		Oneshot:    true,
 		JoinMethod: "github",
-		Services:   []string{"identity", "application", "database-tunnel", "kubernetes/v2", "ssh-multiplexer"},
+		Counted:    []string{"identity", "application", "database-tunnel", "kubernetes/v2", "ssh-multiplexer"},
 	}
 	env := config.Env{event.EnvHelper: "gha:teleport-actions/auth", event.EnvHelperVersion: "2.1.2"}
 	src := event.Sources{Now: testsupport.Now, NewID: uuid.NewRandom}

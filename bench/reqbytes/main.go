@@ -13,6 +13,7 @@ import (
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 func main() {
@@ -24,7 +25,7 @@ func main() {
 
 func run(tbotArgs []string) error {
 	env := config.EnvFromList(os.Environ())
-	inv, err := config.ParseArgs(tbotArgs, env)
+	inv, err := config.ParseArgs(tbotArgs, env, release.For("17.4.2"))
 	if err != nil {
 		return fmt.Errorf("parse tbot arguments: %w", err)
 	}

@@ -136,7 +136,7 @@ func collectEvent(id string) *prehogv1alpha.SubmitTbotEventRequest {
 	return &prehogv1alpha.SubmitTbotEventRequest{
 		DistinctId: id,
 		Event: &prehogv1alpha.SubmitTbotEventRequest_Start{Start: &prehogv1alpha.TbotStartEvent{
-			RunMode: prehogv1alpha.TbotStartEvent_RUN_MODE_DAEMON, Version: "17.4.2", JoinType: "github",
+			RunMode: prehogv1alpha.TbotStartEvent_RUN_MODE_DAEMON, Version: "19.1.0", JoinType: "github",
 			DestinationsOther: 1,
 		}},
 	}
@@ -152,7 +152,7 @@ func TestCollectReceivesReport(t *testing.T) {
 	defer cancel()
 	before := time.Now().UTC().Truncate(time.Millisecond)
 	report := exec.CommandContext(ctx, buildBinary(t), "report", "--strict",
-		"--endpoint", collector.baseURL(), "--tbot-version", "17.4.2",
+		"--endpoint", collector.baseURL(), "--tbot-version", "19.1.0",
 		"--", "start", "identity", "--destination", "./out", "--join-method", "github")
 	report.Env = []string{"TELEPORT_ANONYMOUS_TELEMETRY=1"}
 	report.Dir = t.TempDir()
@@ -179,7 +179,7 @@ func TestCollectReceivesReport(t *testing.T) {
 	if err != nil || ts.Before(before) || ts.After(after) {
 		t.Errorf("timestamp %q, want the start time, between %v and %v", got.Timestamp, before, after)
 	}
-	want := event.Properties{RunMode: "daemon", Version: "17.4.2", JoinType: "github", DestinationsOther: 1}
+	want := event.Properties{RunMode: "daemon", Version: "19.1.0", JoinType: "github", DestinationsOther: 1}
 	if got.Event != "tbot.start" || got.Properties != want {
 		t.Errorf("event %q %+v, want tbot.start %+v", got.Event, got.Properties, want)
 	}
@@ -330,7 +330,7 @@ func TestCollectWritesStdoutAndStopsOnSIGINT(t *testing.T) {
 	defer cancel()
 
 	curlID := uuid.NewString()
-	body := `{"distinctId":"` + curlID + `","start":{"runMode":"RUN_MODE_DAEMON","version":"17.4.2","joinType":"github","destinationsOther":1}}`
+	body := `{"distinctId":"` + curlID + `","start":{"runMode":"RUN_MODE_DAEMON","version":"19.1.0","joinType":"github","destinationsOther":1}}`
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
 		collector.baseURL()+prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure, strings.NewReader(body))
 	if err != nil {
@@ -364,7 +364,7 @@ func TestCollectWritesStdoutAndStopsOnSIGINT(t *testing.T) {
 	if len(lines) != 2 || lines[0].DistinctID != curlID || lines[1].DistinctID != grpcID {
 		t.Fatalf("stdout:\n%s\nwant the lines of %s and %s", collector.stdout.String(), curlID, grpcID)
 	}
-	want := event.Properties{RunMode: "daemon", Version: "17.4.2", JoinType: "github", DestinationsOther: 1}
+	want := event.Properties{RunMode: "daemon", Version: "19.1.0", JoinType: "github", DestinationsOther: 1}
 	for _, ph := range lines {
 		if ph.Properties != want {
 			t.Errorf("properties %+v, want %+v", ph.Properties, want)

@@ -30,7 +30,13 @@ func (c counts) properties(version string) event.Properties {
 
 func dryRunEvent(t *testing.T, sys *testSystem, tbotArgs ...string) (event.PostHog, int) {
 	t.Helper()
-	code := sys.run(t, append([]string{"report", "--dry-run", "--tbot-version", "v17.4.2", "--"}, tbotArgs...)...)
+	return dryRunEventOf(t, sys, "19.1.0", tbotArgs...)
+}
+
+// dryRunEventOf is dryRunEvent for a tbot of the given version.
+func dryRunEventOf(t *testing.T, sys *testSystem, version string, tbotArgs ...string) (event.PostHog, int) {
+	t.Helper()
+	code := sys.run(t, append([]string{"report", "--dry-run", "--tbot-version", "v" + version, "--"}, tbotArgs...)...)
 	var ev event.PostHog
 	if sys.out.Len() > 0 {
 		if strings.Count(sys.out.String(), "\n") != 1 {
@@ -48,60 +54,72 @@ func dryRunEvent(t *testing.T, sys *testSystem, tbotArgs ...string) (event.PostH
 func TestDryRunGolden(t *testing.T) {
 	td := func(name string) string { return repoFile("testdata", name) }
 	b64 := base64.StdEncoding.EncodeToString
+	const v17, newest = "17.4.2", "19.1.0"
 	tests := []struct {
-		name string
-		args []string
-		env  config.Env
-		want counts
+		name    string
+		version string
+		args    []string
+		env     config.Env
+		want    counts
 	}{
-		{"v1 identity", []string{"start", "-c", td("v1/identity-directory.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
-		{"v1 app", []string{"start", "-c", td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
-		{"v1 database", []string{"start", "-c", td("v1/database.yaml")}, nil, counts{"daemon", "iam", 0, 1, 0, 0}},
-		{"v1 kubernetes", []string{"start", "-c", td("v1/kubernetes.yaml")}, nil, counts{"daemon", "kubernetes", 0, 0, 1, 0}},
-		{"v1 memory, no join method", []string{"start", "-c", td("v1/memory.yaml")}, nil, counts{"daemon", "token", 2, 0, 0, 0}},
-		{"v1 teleport-actions", []string{"start", "-c", td("v1/teleport-actions-oneshot.yaml")}, nil, counts{"one-shot", "github", 1, 0, 1, 1}},
-		{"v2 outputs (auth action)", []string{"start", "-c", td("v2/outputs-actions-auth.yaml")}, nil, counts{"one-shot", "github", 1, 0, 1, 0}},
-		{"v2 services (tunnel actions)", []string{"start", "-c", td("v2/services-actions-tunnel.yaml"), "--debug", "--diag-addr", "127.0.0.1:9999"}, nil,
-			counts{"daemon", "github", 0, 1, 0, 1}},
-		{"v2 outputs and services", []string{"start", "-c", td("v2/outputs-and-services.yaml")}, nil, counts{"daemon", "gitlab", 1, 1, 1, 1}},
-		{"v2 join_uri", []string{"start", "-c", td("v2/join-uri.yaml")}, nil, counts{"daemon", "bound_keypair", 1, 0, 0, 0}},
-		{"v2 unknown keys", []string{"start", "-c", td("v2/unknown-keys.yaml")}, nil, counts{"daemon", "bound_keypair", 1, 0, 0, 0}},
-		{"v2 unknown type", []string{"start", "-c", td("v2/service-unknown-type.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
-		{"v2 kubernetes/v2", []string{"start", "-c", td("v2/service-kubernetes-v2.yaml")}, nil, counts{"daemon", "token", 0, 0, 1, 0}},
-		{"v2 argo-cd", []string{"start", "-c", td("v2/service-kubernetes-argo-cd.yaml")}, nil, counts{"daemon", "token", 0, 0, 1, 0}},
-		{"v2 app proxy", []string{"start", "-c", td("v2/service-application-proxy.yaml")}, nil, counts{"daemon", "token", 0, 0, 0, 1}},
-		{"v2 db tunnel", []string{"start", "-c", td("v2/service-database-tunnel.yaml")}, nil, counts{"daemon", "token", 0, 1, 0, 0}},
-		{"contract: -c with --oneshot", []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
-		{"contract: identity mode, flags only", []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
-		{"contract: -d before start", []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
-		{"--no-oneshot over the file", []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
-		{"flags over file: mode appends", []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,
-			counts{"daemon", "gitlab", 1, 1, 2, 1}},
-		{"flags over file: token replaces onboarding", []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--token", "abc"}, nil,
-			counts{"daemon", "token", 1, 1, 1, 1}},
-		{"TELEPORT_BOT_TOKEN replaces onboarding", []string{"start", "-c", td("v1/app.yaml")}, config.Env{"TELEPORT_BOT_TOKEN": "abc"},
-			counts{"daemon", "token", 0, 0, 0, 1}},
-		{"destination-dir keeps outputs", []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--destination-dir", "/opt/out"}, nil,
+		// v1 files as tbot 17 reads them: migrated into outputs, which it counts.
+		{"v1 identity", v17, []string{"start", "-c", td("v1/identity-directory.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v1 app", v17, []string{"start", "-c", td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
+		{"v1 database", v17, []string{"start", "-c", td("v1/database.yaml")}, nil, counts{"daemon", "iam", 0, 1, 0, 0}},
+		{"v1 kubernetes", v17, []string{"start", "-c", td("v1/kubernetes.yaml")}, nil, counts{"daemon", "kubernetes", 0, 0, 1, 0}},
+		{"v1 memory, no join method", v17, []string{"start", "-c", td("v1/memory.yaml")}, nil, counts{"daemon", "", 2, 0, 0, 0}},
+		{"v1 memory, no join method, tbot 13", "13.1.3", []string{"start", "-c", td("v1/memory.yaml")}, nil, counts{"daemon", "token", 2, 0, 0, 0}},
+		{"v1 teleport-actions", v17, []string{"start", "-c", td("v1/teleport-actions-oneshot.yaml")}, nil, counts{"one-shot", "github", 1, 0, 1, 1}},
+		{"v2 outputs (auth action)", v17, []string{"start", "-c", td("v2/outputs-actions-auth.yaml")}, nil, counts{"one-shot", "github", 1, 0, 1, 0}},
+		// Tunnels count as other: tbot's code has counters for application,
+		// database and kubernetes outputs only.
+		{"v2 services (tunnel actions)", newest, []string{"start", "-c", td("v2/services-actions-tunnel.yaml"), "--debug", "--diag-addr", "127.0.0.1:9999"}, nil,
+			counts{"daemon", "github", 2, 0, 0, 0}},
+		{"v2 services are not counted by tbot 16", "16.1.0", []string{"start", "-c", td("v2/services-actions-tunnel.yaml")}, nil,
+			counts{"daemon", "github", 0, 0, 0, 0}},
+		{"v2 outputs and services", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml")}, nil, counts{"daemon", "gitlab", 2, 1, 0, 1}},
+		{"v2 join_uri is applied after the event", newest, []string{"start", "-c", td("v2/join-uri.yaml")}, nil, counts{"daemon", "", 1, 0, 0, 0}},
+		{"v2 unknown keys", newest, []string{"start", "-c", td("v2/unknown-keys.yaml")}, nil, counts{"daemon", "bound_keypair", 1, 0, 0, 0}},
+		{"v2 unknown type", newest, []string{"start", "-c", td("v2/service-unknown-type.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v2 kubernetes/v2", newest, []string{"start", "-c", td("v2/service-kubernetes-v2.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v2 argo-cd", newest, []string{"start", "-c", td("v2/service-kubernetes-argo-cd.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v2 app proxy", newest, []string{"start", "-c", td("v2/service-application-proxy.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"v2 db tunnel", newest, []string{"start", "-c", td("v2/service-database-tunnel.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"contract: -c with --oneshot", newest, []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
+		{"contract: identity mode, flags only", newest, []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
+		{"contract: -d before start", v17, []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
+		{"--no-oneshot over the file", newest, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
+		{"--no-oneshot does not win in tbot 17", v17, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"one-shot", "token", 0, 0, 0, 0}},
+		{"flags over file: mode appends", newest, []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,
+			counts{"daemon", "gitlab", 2, 1, 1, 1}},
+		{"flags over file: token replaces onboarding", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--token", "abc"}, nil,
+			counts{"daemon", "", 2, 1, 0, 1}},
+		{"TELEPORT_BOT_TOKEN replaces onboarding", v17, []string{"start", "-c", td("v1/app.yaml")}, config.Env{"TELEPORT_BOT_TOKEN": "abc"},
+			counts{"daemon", "", 0, 0, 0, 1}},
+		{"TELEPORT_BOT_TOKEN gives token in tbot 13", "13.1.3", []string{"start", "-c", td("v1/database.yaml")}, config.Env{"TELEPORT_BOT_TOKEN": "abc"},
+			counts{"daemon", "token", 0, 1, 0, 0}},
+		{"destination-dir keeps outputs", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--destination-dir", "/opt/out"}, nil,
 			counts{"daemon", "gitlab", 1, 1, 0, 1}},
-		{"TBOT_CONFIG_PATH", []string{"start"}, config.Env{"TBOT_CONFIG_PATH": td("v1/database.yaml")}, counts{"daemon", "iam", 0, 1, 0, 0}},
-		{"TBOT_CONFIG", []string{"start", "--oneshot"}, config.Env{"TBOT_CONFIG": b64([]byte("version: v2\nservices: [{type: application-tunnel}]\n"))},
-			counts{"one-shot", "token", 0, 0, 0, 1}},
-		{"join uri flag", []string{"start", "db-tunnel", "--listen", "tcp://127.0.0.1:5432", "--join-uri", "tbot+proxy+generic-oidc://bot@example.com:443"}, nil,
-			counts{"daemon", "generic_oidc", 0, 1, 0, 0}},
-		{"unknown flags and mode", []string{"start", "future-mode", "--future-flag", "x", "--oneshot"}, nil, counts{"one-shot", "token", 1, 0, 0, 0}},
-		{"noop", []string{"start", "noop", "--join-method", "tpm"}, nil, counts{"daemon", "tpm", 0, 0, 0, 0}},
-		{"workload identity api", []string{"start", "workload-identity-api", "--listen", "unix:///x", "--name-selector", "n"}, nil,
-			counts{"daemon", "token", 1, 0, 0, 0}},
+		{"TBOT_CONFIG_PATH", newest, []string{"start"}, config.Env{"TBOT_CONFIG_PATH": td("v2/outputs-actions-auth.yaml")}, counts{"one-shot", "github", 1, 0, 1, 0}},
+		{"TBOT_CONFIG_PATH is not read by tbot 15", "15.0.0-dev", []string{"start"}, config.Env{"TBOT_CONFIG_PATH": td("v2/outputs-actions-auth.yaml")}, counts{"daemon", "", 0, 0, 0, 0}},
+		{"TBOT_CONFIG", newest, []string{"start", "--oneshot"}, config.Env{"TBOT_CONFIG": b64([]byte("version: v2\nservices: [{type: application-tunnel}]\n"))},
+			counts{"one-shot", "", 1, 0, 0, 0}},
+		{"join uri flag", newest, []string{"start", "db-tunnel", "--listen", "tcp://127.0.0.1:5432", "--join-uri", "tbot+proxy+generic-oidc://bot@example.com:443"}, nil,
+			counts{"daemon", "", 1, 0, 0, 0}},
+		{"unknown flags and mode", newest, []string{"start", "future-mode", "--future-flag", "x", "--oneshot"}, nil, counts{"one-shot", "", 1, 0, 0, 0}},
+		{"noop", newest, []string{"start", "noop", "--join-method", "tpm"}, nil, counts{"daemon", "tpm", 0, 0, 0, 0}},
+		{"workload identity api", newest, []string{"start", "workload-identity-api", "--listen", "unix:///x", "--name-selector", "n"}, nil,
+			counts{"daemon", "", 1, 0, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sys := newTestSystem(t, tt.env)
-			ev, code := dryRunEvent(t, sys, tt.args...)
+			ev, code := dryRunEventOf(t, sys, tt.version, tt.args...)
 			if code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, sys.err)
 			}
 			want := event.PostHog{Event: "tbot.start", DistinctID: testsupport.ID, Timestamp: "2026-11-26T06:00:00.123Z",
-				Properties: tt.want.properties("17.4.2")}
+				Properties: tt.want.properties(tt.version)}
 			if ev != want {
 				t.Errorf("got  %+v\nwant %+v\nstderr:\n%s", ev, want, sys.err)
 			}
@@ -131,12 +149,12 @@ func TestDryRunRefusals(t *testing.T) {
 		{"flag without value", []string{"start", "--join-method"}, nil, "flag --join-method is missing its value"},
 		{"-c with TBOT_CONFIG", []string{"start", "-c", "x"}, config.Env{"TBOT_CONFIG": "eA=="}, "cannot specify both config and config-string"},
 		{"bad base64", []string{"start"}, config.Env{"TBOT_CONFIG": "!!"}, "not valid base64"},
-		{"bad join method", []string{"start", "--join-method", "Not A Method"}, nil, "unrecognized join method"},
+		{"bad join method", []string{"start", "--join-method", "Not A Method"}, nil, "not one that any tbot release accepts"},
 	}
 	for _, tt := range tests {
 		for _, strict := range []bool{false, true} {
 			sys := newTestSystem(t, tt.env)
-			args := []string{"report", "--dry-run", "--tbot-version", "17.4.2"}
+			args := []string{"report", "--dry-run", "--tbot-version", "19.1.0"}
 			if strict {
 				args = append(args, "--strict")
 			}

@@ -118,7 +118,7 @@ func execEnv(extra ...string) []string {
 
 // execFakeTbot writes a tbot stand-in: `version` answers as tbot does, but
 // with a version that says whether the start child was already running
-// (17.4.2) or not (0.0.1); anything else runs startBody.
+// (19.1.0) or not (0.0.1); anything else runs startBody.
 func execFakeTbot(t *testing.T, startBody string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tbot")
@@ -126,7 +126,7 @@ func execFakeTbot(t *testing.T, startBody string) string {
 if [ "$1" = version ]; then
 	for f in /proc/[0-9]*/cmdline; do
 		case "$(tr '\0' ' ' < "$f" 2>/dev/null)" in
-		*"$0 start"*) echo "Teleport v17.4.2 git:v17.4.2-0-g0 go1.26"; exit 0 ;;
+		*"$0 start"*) echo "Teleport v19.1.0 git:v19.1.0-0-g0 go1.26"; exit 0 ;;
 		esac
 	done
 	echo "Teleport v0.0.1 git:probed-before-the-start go1.26"
@@ -331,7 +331,7 @@ func TestExecProbesTheChildsVersionAfterItsStart(t *testing.T) {
 	p := execStart(t, nil, execEnv("TELEPORT_ANONYMOUS_TELEMETRY=1"),
 		append([]string{"exec", "--dry-run", "--", tbot}, execArgsOfStart...)...)
 	ev := execEventLine(t, p.nextLine())
-	if ev.Properties.Version != "17.4.2" {
+	if ev.Properties.Version != "19.1.0" {
 		t.Errorf("version %q: the probe did not find the child running (or did not run)", ev.Properties.Version)
 	}
 	if got := p.wait(); got != 0 {
@@ -375,7 +375,7 @@ func TestExecOneEventPerStartAndTheChildsEnvironment(t *testing.T) {
 			t.Parallel()
 			collector := testsupport.StartService(t)
 			tbot := execFakeTbot(t, `echo "telemetry=${TELEPORT_ANONYMOUS_TELEMETRY-<unset>}"`)
-			args := append(append(append([]string{"exec", "--tbot-version=17.4.2"}, tt.flags...), "--", tbot), tt.tbotArgs...)
+			args := append(append(append([]string{"exec", "--tbot-version=19.1.0"}, tt.flags...), "--", tbot), tt.tbotArgs...)
 			p := execStart(t, nil, execEnv(append(tt.env, "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS="+collector.URL)...), args...)
 			if got := p.wait(); got != 0 {
 				t.Errorf("exit status %d; stderr:\n%s", got, p.stderr.String())
@@ -409,7 +409,7 @@ func TestExecOneEventPerStartAndTheChildsEnvironment(t *testing.T) {
 func TestExecInProcessWithBuffers(t *testing.T) {
 	tbot := execFakeTbot(t, `echo "child output"; echo "child errors" >&2; exit 3`)
 	sys := newTestSystem(t, config.Env{"PATH": os.Getenv("PATH"), "TELEPORT_ANONYMOUS_TELEMETRY": "1"})
-	code := sys.run(t, append([]string{"exec", "--dry-run", "--tbot-version=17.4.2", "--", tbot}, execArgsOfStart...)...)
+	code := sys.run(t, append([]string{"exec", "--dry-run", "--tbot-version=19.1.0", "--", tbot}, execArgsOfStart...)...)
 	if code != 3 {
 		t.Errorf("exit status %d, want the child's 3; stderr:\n%s", code, sys.err.String())
 	}
@@ -530,7 +530,7 @@ exit 5`)
 	if want := []string{"orphan parent 1", "reaped"}; strings.Join(lines, "|") != strings.Join(want, "|") {
 		t.Errorf("child said %q, want %q", lines, want)
 	}
-	if len(events) != 1 || execEventLine(t, events[0]).Properties.Version != "17.4.2" {
+	if len(events) != 1 || execEventLine(t, events[0]).Properties.Version != "19.1.0" {
 		t.Errorf("want one event with the probed version, got %q", events)
 	}
 }

@@ -28,7 +28,8 @@ type hostileCase struct {
 	env       []string
 	want      string // fragment of the one warning; empty when an event is fine
 	wantEvent bool
-	nobody    bool // run as an unprivileged user
+	nobody    bool   // run as an unprivileged user
+	version   string // of the tbot; empty for the newest
 }
 
 func hostileCases(t *testing.T) []hostileCase {
@@ -75,19 +76,22 @@ func hostileCases(t *testing.T) []hostileCase {
 		hostileCase{name: "bad base64 TBOT_CONFIG", args: []string{"start"}, env: []string{"TBOT_CONFIG=%%%"}, want: "not valid base64"},
 		hostileCase{name: "-c with TBOT_CONFIG", args: []string{"start", "-c", unreadable}, env: []string{"TBOT_CONFIG=" + base64.StdEncoding.EncodeToString([]byte("version: v2\n"))}, want: "cannot specify both config and config-string"},
 		hostileCase{name: "flag without value", args: []string{"start", "identity", "--destination"}, want: "flag --destination is missing its value"},
-		hostileCase{name: "128 KiB argument", args: []string{"start", "--join-method", big}, want: "unrecognized join method"},
+		hostileCase{name: "128 KiB argument", args: []string{"start", "--join-method", big}, want: "not one that any tbot release accepts"},
 		hostileCase{name: "128 KiB TBOT_CONFIG", args: []string{"start"}, env: []string{"TBOT_CONFIG=" + big + "!"}, want: "not valid base64"},
 		hostileCase{name: "128 KiB helper", args: []string{"start"}, env: []string{"_TBOT_TELEMETRY_HELPER=" + big}, wantEvent: true},
 		hostileCase{name: "128 KiB token", args: []string{"start", "--token", big}, wantEvent: true},
 		hostileCase{name: "128 KiB unknown flag", args: []string{"start", "--" + big}, wantEvent: true},
 	)
 	for _, wt := range wrongTypeFiles() {
-		cases = append(cases, hostileCase{name: "wrong type: " + wt.key, args: []string{"start", "-c", write("wrong-"+strings.NewReplacer("/", "-", "[", "", "]", "").Replace(wt.key)+".yaml", []byte(wt.yaml), 0o644)}, want: "wrong value type"})
+		cases = append(cases, hostileCase{name: "wrong type: " + wt.key, args: []string{"start", "-c", write("wrong-"+strings.NewReplacer("/", "-", "[", "", "]", "").Replace(wt.key)+".yaml", []byte(wt.yaml), 0o644)},
+			want: "wrong value type", version: wt.version})
 	}
 	return cases
 }
 
-type wrongType struct{ key, yaml string }
+// wrongType is one file with a wrong value at one key, for the tbot
+// version that reads such a file (empty: the newest).
+type wrongType struct{ key, yaml, version string }
 
 // wrongTypeFiles puts a value of the wrong kind at every key tbot types.
 func wrongTypeFiles() []wrongType {
@@ -100,27 +104,28 @@ func wrongTypeFiles() []wrongType {
 	}
 	for k, v := range v2top {
 		if k == "version" {
-			out = append(out, wrongType{k, k + ": " + v + "\n"})
+			out = append(out, wrongType{k, k + ": " + v + "\n", ""})
 			continue
 		}
-		out = append(out, wrongType{k, "version: v2\n" + k + ": " + v + "\n"})
+		out = append(out, wrongType{k, "version: v2\n" + k + ": " + v + "\n", ""})
 	}
 	for k, v := range map[string]string{
 		"token": "{a: b}", "join_method": "[github]", "ca_pins": "{a: b}", "ca_path": "[x]",
 		"azure": "x", "gitlab": "[x]", "terraform": "x", "bound_keypair": "x", "generic_oidc": "[1]", "kubernetes": "x",
 	} {
-		out = append(out, wrongType{"onboarding/" + k, "version: v2\nonboarding:\n  " + k + ": " + v + "\n"})
+		out = append(out, wrongType{"onboarding/" + k, "version: v2\nonboarding:\n  " + k + ": " + v + "\n", ""})
 	}
-	out = append(out, wrongType{"services[]/type", "version: v2\nservices:\n  - type: [identity]\n"})
+	out = append(out, wrongType{"services[]/type", "version: v2\nservices:\n  - type: [identity]\n", ""})
 	for k, v := range map[string]string{"destination": "/opt/out", "roles": "access"} {
-		out = append(out, wrongType{"services[]/" + k, "version: v2\nservices:\n  - type: identity\n    " + k + ": " + v + "\n"})
+		out = append(out, wrongType{"services[]/" + k, "version: v2\nservices:\n  - type: identity\n    " + k + ": " + v + "\n", ""})
 	}
-	out = append(out, wrongType{"services[]", "version: v2\nservices:\n  - identity\n"})
+	out = append(out, wrongType{"services[]", "version: v2\nservices:\n  - identity\n", ""})
 	for k, v := range map[string]string{
 		"directory": "[a]", "memory": "maybe", "roles": "{a: b}", "configs": "ssh_client", "app": "[a]",
 		"database": "pg", "kubernetes_cluster": "[a]", "cluster": "{a: b}",
 	} {
-		out = append(out, wrongType{"destinations[]/" + k, "destinations:\n  - " + k + ": " + v + "\n"})
+		// v1 files, as tbot 18 (the last that reads them) does.
+		out = append(out, wrongType{"destinations[]/" + k, "destinations:\n  - " + k + ": " + v + "\n", "18.0.0"})
 	}
 	return out
 }
@@ -144,7 +149,11 @@ func TestHostileInputs(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, strict := range []bool{false, true} {
-				args := []string{"report", "--dry-run", "--tbot-version", "17.4.2"}
+				version := tc.version
+				if version == "" {
+					version = "19.1.0"
+				}
+				args := []string{"report", "--dry-run", "--tbot-version", version}
 				if strict {
 					args = append(args, "--strict")
 				}

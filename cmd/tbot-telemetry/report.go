@@ -9,6 +9,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
@@ -57,12 +58,31 @@ func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFla
 	return nil
 }
 
-// buildEvent derives the event for tbot's arguments. It returns a nil event
-// with a nil error when there is nothing to send (not a start), and a nil
-// event with the error, already logged, when it could not be built.
+// buildEvent derives the event for tbot's arguments, by the rules of the
+// release of tbot that they start. It returns a nil event with a nil error
+// when there is nothing to send (not a start), and a nil event with the
+// error, already logged, when it could not be built.
 func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, tbotArgs []string,
 	probe func(context.Context) (string, error)) (*prehogv1alpha.SubmitTbotEventRequest, error) {
-	inv, err := config.ParseArgs(tbotArgs, sys.env)
+	if !config.IsStart(tbotArgs) {
+		log.Debug("Not a tbot start; no anonymous telemetry to send.")
+		return nil, nil
+	}
+	version := flags.tbotVersion
+	if version == "" {
+		// The probe gets a third of the deadline, so the send keeps the rest.
+		probeCtx, cancel := context.WithTimeout(ctx, flags.timeout/3)
+		var err error
+		version, err = probe(probeCtx)
+		cancel()
+		if err != nil {
+			log.Warn("Could not ask tbot for its version; reporting none, by the newest tbot's rules. Give --tbot-version (or, for report, --tbot-path).",
+				"reason", err.Error())
+		}
+	}
+	rel := release.For(version)
+	log.Debug("Reading tbot's arguments as this tbot release does.", "release_line", rel.Name, "open", rel.Open)
+	inv, err := config.ParseArgs(tbotArgs, sys.env, rel)
 	if errors.Is(err, config.ErrNotStart) {
 		log.Debug("Not a tbot start; no anonymous telemetry to send.")
 		return nil, nil
@@ -78,12 +98,6 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 	if err != nil {
 		log.Warn("Not sending anonymous telemetry.", "reason", err.Error())
 		return nil, err
-	}
-	version := flags.tbotVersion
-	if version == "" {
-		if version, err = probe(ctx); err != nil {
-			log.Debug("Could not ask tbot for its version; reporting none.", "reason", err.Error())
-		}
 	}
 	req, err := event.Derive(view, sys.env, version, event.Sources{Now: sys.now, NewID: sys.newID})
 	if err != nil {

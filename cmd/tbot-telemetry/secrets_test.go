@@ -23,11 +23,11 @@ var plantedValue = regexp.MustCompile(`(?i)mkr`)
 // path and name is a planted value; they live in a directory whose name is
 // planted too.
 type saltedFiles struct {
-	dir                                       string
-	full, auth, v1, joinURI                   string
-	wrongBool, wrongList, wrongMap, wrongNest string
-	tokenFile, argsFile                       string
-	fullText                                  string
+	dir                                        string
+	full, auth, v1, v1Kube, joinURI, badMethod string
+	wrongBool, wrongList, wrongMap, wrongNest  string
+	tokenFile, argsFile                        string
+	fullText                                   string
 }
 
 const saltedFull = `version: v2
@@ -113,6 +113,8 @@ destinations:
   - directory: /opt/mkrv1kubepath
     kubernetes_cluster: mkrv1kubecluster
 `)
+	f.v1Kube = file("v1kube.yaml", "onboarding:\n  join_method: kubernetes\n  token: mkrv1kubetoken\ndestinations:\n  - directory: /opt/mkrv1kubedir\n")
+	f.badMethod = file("badmethod.yaml", "version: v2\nonboarding:\n  join_method: mkrbadmethod\n")
 	f.joinURI = file("joinuri.yaml", `version: v2
 join_uri: tbot+proxy+bound-keypair://MKRFILEURITOKEN:MKRFILEURISECRET@mkr-file-urihost.example:443
 onboarding:
@@ -141,7 +143,9 @@ type secretCase struct {
 	name string
 	env  config.Env
 	args []string
-	join string
+	join string // of the event; empty when no event is sent
+	// version of the tbot; empty for the newest.
+	version string
 }
 
 const saltedJoinURI = "tbot+proxy+github://MKRTOKEN:MKRSECRET@mkr-host.example:443"
@@ -163,13 +167,18 @@ func secretCases(f saltedFiles) []secretCase {
 				"--destination", "kubernetes-secret:///mkrflagdbsecret", "--service", "mkrflagdbservice",
 				"--database", "mkrflagdbname", "--username", "mkrflagdbuser", "--registration-secret-path", "/run/mkrflagregsecretpath",
 				"--token", f.tokenFile, "--join-method", "bound_keypair", "--reader-user", "mkrflagreader", "--reader-group", "mkrflaggroup"}},
-		{name: "kubernetes mode over a v1 file", join: "iam", args: []string{"start", "k8s", "-c", f.v1,
+		{name: "kubernetes mode over a v1 file", join: "iam", version: "18.0.0", args: []string{"start", "k8s", "-c", f.v1,
 			"--destination", "/opt/mkrflagkubedest", "--kubernetes-cluster", "mkrflagkubecluster",
 			"--static-key-path", "/etc/mkrflagstatickey"}},
+		// tbot applies a join URI only once its event is on its way, so
+		// these send; the join method is the flag's.
 		{name: "identity mode, join_uri in the file", join: "bound_keypair", args: []string{"start", "identity", "-c", f.joinURI,
-			"--destination", "file:///opt/mkrflagiddest", "--cluster", "mkrflagcluster", "--storage", "memory://"}},
+			"--destination", "file:///opt/mkrflagiddest", "--cluster", "mkrflagcluster", "--storage", "memory://", "--join-method", "bound_keypair"}},
 		{name: "join_uri flag", join: "github", args: []string{"start", "noop", "--join-uri", saltedJoinURI,
-			"--storage", "/var/lib/mkrjoinuristorage", "--registration-secret", "mkrjoinuriregsecret"}},
+			"--storage", "/var/lib/mkrjoinuristorage", "--registration-secret", "mkrjoinuriregsecret", "--join-method", "github"}},
+		{name: "join_uri with a token", join: "github", args: []string{"start", "noop", "--join-uri", saltedJoinURI, "--token", "mkrconflicttoken", "--join-method", "github"}},
+		{name: "join_uri without an address", join: "github", args: []string{"start", "noop", "--join-uri", "tbot+proxy+github://MKRNOADDRTOKEN:MKRNOADDRSECRET@", "--join-method", "github"}},
+		{name: "malformed join_uri", join: "github", args: []string{"start", "noop", "--join-uri", "mkr not a uri %zz", "--join-method", "github"}},
 		{name: "tunnel with flags passed over", join: "bound_keypair", args: []string{"start", "db-tunnel", "-c", f.full,
 			"--listen", "tcp://mkrflaglisten.example:1", "--service", "mkrflagtunnelservice", "--username", "mkrflagtunneluser",
 			"--database", "mkrflagtunneldb", "--future-flag", "mkrfuturevalue", "--future-flag2=mkrfuturevalue2", "-Zmkrfutureshort"}},
@@ -187,9 +196,10 @@ func secretCases(f saltedFiles) []secretCase {
 		{name: "refused: implausible join method", args: []string{"start", "--join-method", "MKR-Bad Method", "--token", "mkrbadmethodtoken"}},
 		{name: "refused: bad duration", args: []string{"start", "--certificate-ttl", "mkrbadduration", "--token", "mkrbaddurationtoken"}},
 		{name: "refused: bad log format", args: []string{"start", "--log-format", "mkrlogformat", "-c", f.full}},
-		{name: "refused: join_uri with a token", args: []string{"start", "noop", "--join-uri", saltedJoinURI, "--token", "mkrconflicttoken"}},
-		{name: "refused: join_uri without an address", args: []string{"start", "noop", "--join-uri", "tbot+proxy+github://MKRNOADDRTOKEN:MKRNOADDRSECRET@"}},
-		{name: "refused: malformed join_uri", args: []string{"start", "noop", "--join-uri", "mkr not a uri %zz"}},
+		{name: "refused: a join method of no release in the file", args: []string{"start", "-c", f.badMethod}},
+		// tbot 13 sent a file's join method unchecked; this program sends no
+		// method that the release does not accept.
+		{name: "refused: a join method tbot 13 does not accept", version: "13.1.3", args: []string{"start", "-c", f.v1Kube}},
 		{name: "refused: unexpected argument", args: []string{"start", "identity", "--destination", "/opt/mkrunexpecteddest", "mkrunexpectedarg"}},
 		{name: "refused: @file argument", args: []string{"start", "identity", "--destination", "/opt/mkrexpanddest", "@" + f.argsFile}},
 		{name: "refused: TBOT_DEBUG not a boolean", env: config.Env{"TBOT_DEBUG": "mkrnotabool"}, args: []string{"start", "-c", f.full}},
@@ -240,7 +250,9 @@ func TestNoSecretsAnywhere(t *testing.T) {
 	files := writeSaltedFiles(t, root)
 	// PROGRAM for exec: it prints nothing, whatever it is given, so that
 	// all output of exec is this program's own.
-	child := writeFile(t, filepath.Join(root, "tbot"), "#!/bin/sh\nexit 0\n", 0o755)
+	// It says the version it is told, as `tbot version` would.
+	child := writeFile(t, filepath.Join(root, "tbot"),
+		"#!/bin/sh\n[ \"$1\" = version ] && echo \"Teleport v$FAKE_TBOT_VERSION git: go1.26\"\nexit 0\n", 0o755)
 	collector := collectStart(t)
 	cases := secretCases(files)
 
@@ -260,6 +272,10 @@ func TestNoSecretsAnywhere(t *testing.T) {
 				env := withEnv(tc.env, "TELEPORT_ANONYMOUS_TELEMETRY", "1",
 					"_TBOT_TELEMETRY_HELPER", "gha:teleport-actions/auth", "_TBOT_TELEMETRY_HELPER_VERSION", "2.1.2")
 				ours := []string{"--debug", "--log-format", format}
+				version := tc.version
+				if version == "" {
+					version = "19.1.0"
+				}
 
 				check := func(how string, srv *testsupport.Service, code int, stdout, stderr string, wantStdout bool) {
 					t.Helper()
@@ -303,12 +319,12 @@ func TestNoSecretsAnywhere(t *testing.T) {
 				// raw request.
 				srv := testsupport.StartService(t)
 				sys := newTestSystem(t, env)
-				code := sys.run(t, append(append([]string{"report", "--endpoint", srv.URL, "--tbot-version", "17.4.2"}, ours...), append([]string{"--"}, tbotArgs...)...)...)
+				code := sys.run(t, append(append([]string{"report", "--endpoint", srv.URL, "--tbot-version", version}, ours...), append([]string{"--"}, tbotArgs...)...)...)
 				check("report", srv, code, sys.out.String(), sys.err.String(), false)
 
 				// report --dry-run, in-process: the event on stdout.
 				sys = newTestSystem(t, env)
-				code = sys.run(t, append(append([]string{"report", "--dry-run", "--tbot-version", "17.4.2"}, ours...), append([]string{"--"}, tbotArgs...)...)...)
+				code = sys.run(t, append(append([]string{"report", "--dry-run", "--tbot-version", version}, ours...), append([]string{"--"}, tbotArgs...)...)...)
 				check("report --dry-run", nil, code, sys.out.String(), sys.err.String(), true)
 				if tc.join != "" && !strings.Contains(sys.out.String(), `"tbot.join_type":"`+tc.join+`"`) {
 					t.Errorf("report --dry-run: want join type %q: %s", tc.join, sys.out)
@@ -317,13 +333,13 @@ func TestNoSecretsAnywhere(t *testing.T) {
 				// exec, the built binary: PROGRAM gets the salted arguments
 				// and the salted environment; its version is asked of it.
 				srv = testsupport.StartService(t)
-				execEnv := withEnv(env, "PATH", "/usr/bin:/bin")
+				execEnv := withEnv(env, "PATH", "/usr/bin:/bin", "FAKE_TBOT_VERSION", version)
 				run := runBinary(t, execEnv, append(append([]string{"exec", "--endpoint", srv.URL}, ours...), append([]string{"--", child}, tbotArgs...)...)...)
 				check("exec", srv, run.Code, run.Stdout, run.Stderr, false)
 
 				// report, the built binary, to the built collector.
 				if tc.join != "" {
-					run = runBinary(t, env, append(append([]string{"report", "--strict", "--endpoint", collector.baseURL(), "--tbot-version", "17.4.2"}, ours...), append([]string{"--"}, tbotArgs...)...)...)
+					run = runBinary(t, env, append(append([]string{"report", "--strict", "--endpoint", collector.baseURL(), "--tbot-version", version}, ours...), append([]string{"--"}, tbotArgs...)...)...)
 					check("report to collect", nil, run.Code, run.Stdout, run.Stderr, false)
 				}
 			})
