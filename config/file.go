@@ -129,7 +129,7 @@ func parseFile(data []byte, rel release.Release) (*fileView, error) {
 		if err := doc.Decode(&f); err != nil {
 			return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
 		}
-		return f.view()
+		return f.view(rel)
 	case "v2":
 		if !rel.ReadsV2 {
 			return nil, errors.New("config file has an unrecognized config version")
@@ -193,7 +193,7 @@ type destinationV1 struct {
 	Directory         directoryV1     `yaml:"directory"`
 	Memory            memoryV1        `yaml:"memory"`
 	Roles             []string        `yaml:"roles"`
-	Configs           sequence        `yaml:"configs"`
+	Configs           templatesV1     `yaml:"configs"`
 	App               scalarOrMapping `yaml:"app"`
 	Database          databaseV1      `yaml:"database"`
 	KubernetesCluster scalarOrMapping `yaml:"kubernetes_cluster"`
@@ -300,27 +300,34 @@ func (m *memoryV1) UnmarshalYAML(n *yaml.Node) error {
 // serviceType is the output type tbot (v14-v18) migrated a v1 destination
 // into, which gives access of the same kind; v12-v13 counted the
 // destination itself by the same request.
-func (d destinationV1) serviceType() string {
+func (d destinationV1) serviceType(migrates bool) string {
 	switch {
-	case d.App.set:
+	case d.App.set && !(migrates && d.App.empty):
 		return "application"
 	case d.Database.set:
 		return "database"
-	case d.KubernetesCluster.set:
+	case d.KubernetesCluster.set && !(migrates && d.KubernetesCluster.empty):
 		return "kubernetes"
+	case migrates && d.Configs.has("ssh_host_cert"):
+		return "ssh_host"
 	}
 	return "identity"
 }
 
-// check refuses what every tbot that reads v1 files refuses in a
-// destination (or in storage, which has only the sink).
-func (d destinationV1) check(line int, storage bool) error {
+// check refuses what the release refuses in a v1 destination (or in
+// storage, which has only the sink): v12-v13 in their checks, v14-v18
+// when they migrate it into an output.
+func (d destinationV1) check(rel release.Release, storage bool) error {
+	line, migrates := d.line, rel.MigratesV1
 	switch {
 	case d.Directory.set && d.Memory.set:
 		return fmt.Errorf("config file: line %d: a destination has both directory and memory", line)
 	case !d.Directory.set && !d.Memory.set:
-		if storage {
+		if storage && !migrates {
 			return nil // the default data directory
+		}
+		if storage && d.line == 0 {
+			return nil // no storage at all: the default
 		}
 		return fmt.Errorf("config file: line %d: a destination has neither directory nor memory", line)
 	case d.Directory.set && !d.Directory.hasPath:
@@ -330,7 +337,12 @@ func (d destinationV1) check(line int, storage bool) error {
 		return nil
 	}
 	requests := 0
-	for _, set := range []bool{d.App.set, d.Database.set, d.KubernetesCluster.set} {
+	for _, set := range []bool{
+		d.App.set && !(migrates && d.App.empty),
+		d.Database.set,
+		d.KubernetesCluster.set && !(migrates && d.KubernetesCluster.empty),
+		migrates && d.Configs.has("ssh_host_cert"),
+	} {
 		if set {
 			requests++
 		}
@@ -340,27 +352,69 @@ func (d destinationV1) check(line int, storage bool) error {
 		return fmt.Errorf("config file: line %d: a destination makes more than one special certificate request", line)
 	case d.Database.set && d.Database.Service == "":
 		return fmt.Errorf("config file: line %d: a database destination has no service", line)
-	case d.App.empty || d.KubernetesCluster.empty:
+	case !migrates && (d.App.empty || d.KubernetesCluster.empty):
 		return fmt.Errorf("config file: line %d: a destination names an empty app or kubernetes cluster", line)
-	case requests > 0 && d.Cluster != "":
+	case !migrates && requests > 0 && d.Cluster != "":
 		return fmt.Errorf("config file: line %d: cluster is only for ssh certificates", line)
+	}
+	return d.checkTemplates(migrates)
+}
+
+// allowedTemplates are the templates a migrated destination of each output
+// type may keep (v14-v18).
+var allowedTemplates = map[string][]string{
+	"application": {"tls_cas", "tls", "identity"},
+	"database":    {"tls_cas", "identity", "mongo", "cockroach", "tls"},
+	"kubernetes":  {"tls_cas", "identity", "kubernetes"},
+	"ssh_host":    {"ssh_host_cert"},
+	"identity":    {"tls_cas", "identity", "ssh_client"},
+}
+
+func (d destinationV1) checkTemplates(migrates bool) error {
+	refuse := func(what string) error {
+		return fmt.Errorf("config file: line %d: a destination's config templates %s", d.line, what)
+	}
+	for _, t := range d.Configs {
+		if t.name == "ssh_host_cert" && t.principals == 0 {
+			return refuse("have ssh_host_cert without principals")
+		}
+	}
+	if !migrates {
+		return nil
+	}
+	typ := d.serviceType(true)
+	formats := 0
+	for i, t := range d.Configs {
+		switch {
+		case t.options:
+			return refuse("have options, which migration does not support")
+		case !slices.Contains(allowedTemplates[typ], t.name):
+			return refuse("include one its output type does not support")
+		case slices.ContainsFunc(d.Configs[:i], func(o templateV1) bool { return o.name == t.name }):
+			return refuse("repeat one")
+		case t.name == "mongo" || t.name == "cockroach" || t.name == "tls":
+			formats++
+		}
+	}
+	if typ == "database" && formats > 1 {
+		return refuse("name more than one database format")
 	}
 	return nil
 }
 
-func (f fileV1) view() (*fileView, error) {
-	if f.Outputs.set {
+func (f fileV1) view(rel release.Release) (*fileView, error) {
+	if f.Outputs.set && rel.MigratesV1 {
 		return nil, errors.New("config file: a file without version v2 has outputs")
 	}
-	if err := f.Storage.check(f.Storage.line, true); err != nil {
+	if err := f.Storage.check(rel, true); err != nil {
 		return nil, err
 	}
 	v := f.commonYAML.view()
 	for _, d := range f.Destinations {
-		if err := d.check(d.line, false); err != nil {
+		if err := d.check(rel, false); err != nil {
 			return nil, err
 		}
-		v.Outputs = append(v.Outputs, d.serviceType())
+		v.Outputs = append(v.Outputs, d.serviceType(rel.MigratesV1))
 	}
 	return v, nil
 }
@@ -586,10 +640,67 @@ func (s *sequence) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	if n.Kind == yaml.SequenceNode {
-		s.set = true
+		s.set = len(n.Content) > 0
 		return nil
 	}
 	return kindError(n, "a list")
+}
+
+// templateV1 is one entry of a v1 destination's `configs`: a template's
+// name, or {name: {options}}.
+type templateV1 struct {
+	name       string
+	options    bool // options other than ssh_host_cert's principals
+	principals int
+}
+
+// templateNames are the v1 config templates every tbot that reads v1
+// files knows.
+var templateNames = []string{"ssh_client", "identity", "tls", "tls_cas", "mongo", "cockroach", "kubernetes", "ssh_host_cert"}
+
+// templatesV1 is a v1 destination's `configs`; tbot refuses an unknown
+// template, and an entry that names none or several.
+type templatesV1 []templateV1
+
+func (ts *templatesV1) UnmarshalYAML(n *yaml.Node) error {
+	if n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return kindError(n, "a list")
+	}
+	for _, e := range n.Content {
+		var t templateV1
+		switch {
+		case e.Kind == yaml.ScalarNode && e.Tag != "!!null":
+			t.name = e.Value
+		case e.Kind == yaml.MappingNode && len(e.Content) == 2:
+			t.name = e.Content[0].Value
+			opts := e.Content[1]
+			if opts.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(opts.Content); i += 2 {
+					if t.name == "ssh_host_cert" && opts.Content[i].Value == "principals" {
+						t.principals = len(opts.Content[i+1].Content)
+						continue
+					}
+					t.options = true
+				}
+			}
+		case e.Kind == yaml.MappingNode:
+			return fmt.Errorf("line %d: a config template must have exactly one configuration", e.Line)
+		default:
+			return kindError(e, "a template name or a mapping")
+		}
+		if !slices.Contains(templateNames, t.name) {
+			return fmt.Errorf("line %d: an unrecognized config template", e.Line)
+		}
+		*ts = append(*ts, t)
+	}
+	return nil
+}
+
+func (ts templatesV1) has(name string) bool {
+	return slices.ContainsFunc(ts, func(t templateV1) bool { return t.name == name })
 }
 
 func kindError(n *yaml.Node, want string) error {

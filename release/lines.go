@@ -59,6 +59,9 @@ type Line struct {
 	ReadsVersionKey bool
 	// ReadsV1, ReadsV2: which file versions start.
 	ReadsV1, ReadsV2 bool
+	// MigratesV1: v1 files are turned into v2 outputs in memory (v14-v18),
+	// with that migration's own refusals and leniencies.
+	MigratesV1 bool
 	// StrictV1, StrictV2: unknown keys are refused, at the top level and in
 	// the blocks tbot decodes with its strict decoder.
 	StrictV1, StrictV2 bool

@@ -48,7 +48,9 @@ func TestFor(t *testing.T) {
 		{"14.3.3", "14", false},
 		{"15.0.0-dev", "15.0.0-dev", false},
 		{"15.4.0", "15", false},
-		{"17.4.2", "17", false},
+		{"17.4.2", "17.2.9", false},
+		{"16.0.3", "16", false},
+		{"16.1.0", "16.1", false},
 		{"19.1.0", "19", true},
 		{"25.0.0", "19", true}, // newer than the table
 	}

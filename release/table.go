@@ -12,11 +12,8 @@ var Lines = buildLines()
 var (
 	joinMethods12_1 = []string{"token", "iam", "github", "circleci"}
 	joinMethods12_3 = []string{"token", "iam", "github", "circleci", "gitlab", "azure"}
-	joinMethods14   = append(slices.Clone(joinMethods12_3), "gcp", "kubernetes")
-	joinMethods16   = append(slices.Clone(joinMethods14), "spacelift", "tpm")
-	joinMethods17   = append(slices.Clone(joinMethods16), "terraform_cloud", "bitbucket", "oracle")
-	joinMethods18   = append(slices.Clone(joinMethods17), "azure_devops", "bound_keypair", "env0")
-	joinMethods19   = append(slices.Clone(joinMethods18), "generic_oidc")
+	joinMethods14   = append(slices.Clone(joinMethods12_3), "gcp")
+	joinMethods16   = append(slices.Clone(joinMethods14), "kubernetes", "spacelift", "tpm")
 )
 
 func buildLines() []*Line {
@@ -83,20 +80,24 @@ func buildLines() []*Line {
 	add("14", "14.0.0", func(l *Line) {
 		l.StartFlags = append(l.StartFlags, "log-format")
 		l.JoinMethodFlagDefault = ""
-		l.ReadsVersionKey, l.ReadsV2, l.StrictV1, l.StrictV2 = true, true, false, true
+		l.ReadsVersionKey, l.ReadsV2, l.MigratesV1, l.StrictV1, l.StrictV2 = true, true, true, false, true
 		l.V2Keys = []string{"version", "onboarding", "storage", "outputs", "debug", "auth_server",
 			"certificate_ttl", "renewal_interval", "oneshot", "fips", "diag_addr"}
 		l.OutputTypes = []string{"identity", "application", "database", "kubernetes", "ssh_host"}
 		l.JoinMethods = joinMethods14
-		l.ChecksJoinMethod, l.ChecksCAPinsAndPath = true, true
+		l.ChecksJoinMethod = true
 		l.DestinationDir = ReplacesOutputs
 		l.DefaultJoinType = ""
 		l.Counts = CountsOutputs
 	})
-	// Master of 2023-11 (recorded as 15.0.0-dev): --insecure and its key.
+	// Master of 2023-11 (recorded as 15.0.0-dev; 14.0.1+ got the same by
+	// backports): --insecure and its key, ca_pins with ca_path refused, the
+	// kubernetes join method.
 	add("15.0.0-dev", "15.0.0-0", func(l *Line) {
 		l.StartFlags = append(l.StartFlags, "insecure")
 		l.V2Keys = append(l.V2Keys, "insecure")
+		l.ChecksCAPinsAndPath = true
+		l.JoinMethods = append(slices.Clone(l.JoinMethods), "kubernetes")
 	})
 	// 15: `services:` (not counted), spiffe-svid outputs.
 	add("15", "15.0.0", func(l *Line) {
@@ -104,7 +105,7 @@ func buildLines() []*Line {
 		l.OutputTypes = append(l.OutputTypes, "spiffe-svid")
 		l.ServiceTypes = []string{"example", "spiffe-workload-api", "database-tunnel", "application-tunnel"}
 	})
-	// 16: proxy_server and --proxy-server; more join methods and services.
+	// 16: proxy_server and --proxy-server; spacelift and tpm.
 	add("16", "16.0.0", func(l *Line) {
 		l.OnboardingKeys = append(l.OnboardingKeys, "gitlab")
 		l.StartFlags = append(l.StartFlags, "proxy-server")
@@ -112,43 +113,67 @@ func buildLines() []*Line {
 		l.ServiceTypes = append(l.ServiceTypes, "ssh-multiplexer")
 		l.JoinMethods = joinMethods16
 	})
-	// 17: `start <mode>`; unknown keys are passed over; outputs and
-	// services accept every type; --destination-dir replaces services.
-	add("17", "17.0.0", func(l *Line) {
-		l.Modes = []string{"legacy", "identity", "database", "kubernetes", "kubernetes/v2", "application",
-			"application-tunnel", "database-tunnel", "spiffe-svid", "ssh-multiplexer", "workload-identity-x509",
-			"workload-identity-api", "workload-identity-jwt"}
-		l.GlobalFlags = append(l.GlobalFlags, "insecure", "log-format")
-		l.StrictV2 = false
-		l.V2Keys = append(l.V2Keys, "credential_ttl")
-		all := []string{"identity", "application", "database", "kubernetes", "kubernetes/v2", "ssh_host",
-			"spiffe-svid", "spiffe-workload-api", "example", "database-tunnel", "application-tunnel",
-			"ssh-multiplexer", "workload-identity-x509", "workload-identity-api", "workload-identity-jwt"}
+	// 16.1: outputs become services, one decoder for both lists, and the
+	// event counts services (outputs appended after them).
+	add("16.1", "16.1.0", func(l *Line) {
+		all := union(l.OutputTypes, l.ServiceTypes)
 		l.OutputTypes, l.ServiceTypes = all, all
-		l.JoinMethods = joinMethods17
-		l.DestinationDir = ReplacesServicesKeepsOutputs
-	})
-	// 18: services counted (outputs folded in); --no-oneshot wins;
-	// join_uri, applied after the event is on its way.
-	add("18", "18.0.0", func(l *Line) {
-		l.Modes = append(l.Modes, "noop", "application-proxy", "workload-identity-aws-roles-anywhere")
-		l.V2Keys = append(l.V2Keys, "join_uri")
-		l.OutputTypes = append(l.OutputTypes, "application-proxy", "workload-identity-aws-roles-anywhere",
-			"identity/key-agent", "kubernetes/argo-cd")
-		l.ServiceTypes = l.OutputTypes
-		l.JoinMethods = joinMethods18
-		l.NoOneshotWins, l.JoinURIAfterSend = true, true
 		l.Counts = CountsServices
 	})
-	// 19, the newest: v1 files refused; TBOT_CONFIG_PATH and TBOT_CONFIG.
-	add("19", "19.0.0", func(l *Line) {
-		l.GlobalFlags = append(l.GlobalFlags, "config-string")
-		l.ReadsV1 = false
-		l.ReadsConfigEnv = true
-		l.V2Keys = append(l.V2Keys, "leeway", "scoped")
-		l.OutputTypes = append(without(l.OutputTypes, "spiffe-svid", "spiffe-workload-api"), "beams/vnet")
+	add("16.4", "16.4.0", func(l *Line) {
+		l.JoinMethods = append(slices.Clone(l.JoinMethods), "terraform_cloud")
+	})
+	// 17: `start <mode>`; --destination-dir replaces services and keeps
+	// outputs; bitbucket.
+	add("17", "17.0.0", func(l *Line) {
+		l.Modes = []string{"legacy", "identity", "database", "kubernetes", "application",
+			"application-tunnel", "database-tunnel", "spiffe-svid", "ssh-multiplexer"}
+		l.GlobalFlags = append(l.GlobalFlags, "insecure", "log-format")
+		l.JoinMethods = append(slices.Clone(l.JoinMethods), "bitbucket")
+		l.DestinationDir = ReplacesServicesKeepsOutputs
+	})
+	add("17.2.7", "17.2.7", func(l *Line) {
+		l.Modes = append(l.Modes, "kubernetes/v2", "workload-identity-x509", "workload-identity-api", "workload-identity-jwt")
+		l.OutputTypes = append(l.OutputTypes, "kubernetes/v2", "workload-identity-x509", "workload-identity-api", "workload-identity-jwt")
 		l.ServiceTypes = l.OutputTypes
-		l.JoinMethods = joinMethods19
+	})
+	// 17.2.8: unknown keys are passed over everywhere.
+	add("17.2.8", "17.2.8", func(l *Line) {
+		l.StrictV2 = false
+	})
+	// 17.2.9: TBOT_CONFIG_PATH, TBOT_DEBUG and TBOT_CONFIG (--config-string).
+	add("17.2.9", "17.2.9", func(l *Line) {
+		l.GlobalFlags = append(l.GlobalFlags, "config-string")
+		l.ReadsConfigEnv = true
+	})
+	add("17.5", "17.5.0", func(l *Line) {
+		l.Modes = append(l.Modes, "workload-identity-aws-roles-anywhere")
+		l.OutputTypes = append(l.OutputTypes, "workload-identity-aws-roles-anywhere")
+		l.ServiceTypes = l.OutputTypes
+		l.JoinMethods = append(slices.Clone(l.JoinMethods), "azure_devops")
+	})
+	// 18: bound_keypair; later 18.x: join_uri (applied only once the event
+	// is on its way), argo-cd, application-proxy, more join methods.
+	add("18", "18.0.0", func(l *Line) {
+		l.JoinMethods = append(slices.Clone(l.JoinMethods), "bound_keypair")
+	})
+	add("18.1", "18.1.0", func(l *Line) {
+		l.V2Keys = append(l.V2Keys, "join_uri")
+		l.JoinURIAfterSend = true
+		l.Modes = append(l.Modes, "noop", "application-proxy")
+		l.OutputTypes = append(l.OutputTypes, "application-proxy", "kubernetes/argo-cd")
+		l.ServiceTypes = l.OutputTypes
+		l.JoinMethods = append(slices.Clone(l.JoinMethods), "oracle", "env0", "generic_oidc")
+	})
+	// 19, the newest: v1 files refused; --no-oneshot wins over the file;
+	// spiffe-svid and spiffe-workload-api gone; identity/key-agent.
+	add("19", "19.0.0", func(l *Line) {
+		l.ReadsV1, l.MigratesV1 = false, false
+		l.NoOneshotWins = true
+		l.Modes = without(l.Modes, "spiffe-svid")
+		l.OutputTypes = append(without(l.OutputTypes, "spiffe-svid", "spiffe-workload-api"), "identity/key-agent", "beams/vnet")
+		l.ServiceTypes = l.OutputTypes
+		l.V2Keys = append(l.V2Keys, "credential_ttl", "leeway", "scoped")
 	})
 	return lines
 }
@@ -160,6 +185,16 @@ func (l *Line) clone() *Line {
 		*s = slices.Clone(*s)
 	}
 	return &c
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func without(list []string, drop ...string) []string {

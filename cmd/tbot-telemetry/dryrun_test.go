@@ -75,7 +75,7 @@ func TestDryRunGolden(t *testing.T) {
 		// database and kubernetes outputs only.
 		{"v2 services (tunnel actions)", newest, []string{"start", "-c", td("v2/services-actions-tunnel.yaml"), "--debug", "--diag-addr", "127.0.0.1:9999"}, nil,
 			counts{"daemon", "github", 2, 0, 0, 0}},
-		{"v2 services are not counted by tbot 16", "16.1.0", []string{"start", "-c", td("v2/services-actions-tunnel.yaml")}, nil,
+		{"v2 services are not counted by tbot 16.0", "16.0.0", []string{"start", "-c", td("v2/services-actions-tunnel.yaml")}, nil,
 			counts{"daemon", "github", 0, 0, 0, 0}},
 		{"v2 outputs and services", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml")}, nil, counts{"daemon", "gitlab", 2, 1, 0, 1}},
 		{"v2 join_uri is applied after the event", newest, []string{"start", "-c", td("v2/join-uri.yaml")}, nil, counts{"daemon", "", 1, 0, 0, 0}},
@@ -89,7 +89,7 @@ func TestDryRunGolden(t *testing.T) {
 		{"contract: identity mode, flags only", newest, []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
 		{"contract: -d before start", v17, []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
 		{"--no-oneshot over the file", newest, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
-		{"--no-oneshot does not win in tbot 17", v17, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"one-shot", "token", 0, 0, 0, 0}},
+		{"--no-oneshot does not win in tbot 17", v17, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"one-shot", "token", 1, 0, 0, 0}},
 		{"flags over file: mode appends", newest, []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,
 			counts{"daemon", "gitlab", 2, 1, 1, 1}},
 		{"flags over file: token replaces onboarding", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--token", "abc"}, nil,
