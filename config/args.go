@@ -117,8 +117,8 @@ func ReadLogHints(args []string, env Env) LogHints {
 }
 
 // DisableFileExpansion turns off kingpin's @file argument expansion, which
-// is a package variable in kingpin: an argument starting with @ must never
-// make this program read a file that its user did not name as a config. It
+// is a package variable in kingpin: this program's own flags never read a
+// file, and tbot's @file arguments are read by expandArgFiles, bounded. It
 // is safe to call from any goroutine, any number of times.
 var DisableFileExpansion = sync.OnceFunc(func() { kingpin.EnableFileExpansion = false })
 
@@ -126,7 +126,11 @@ var DisableFileExpansion = sync.OnceFunc(func() { kingpin.EnableFileExpansion = 
 // `tbot start`), without parsing them fully: nothing else sends an event,
 // and nothing else is worth asking tbot its version for.
 func IsStart(args []string) bool {
-	_, _, _, err := filterArgs(args, grammarFor(release.For("")))
+	expanded, err := expandArgFiles(args)
+	if err != nil {
+		return true // a start that tbot would refuse: ParseArgs says why
+	}
+	_, _, _, err = filterArgs(expanded, grammarFor(release.For("")))
 	return !errors.Is(err, ErrNotStart)
 }
 
@@ -137,6 +141,10 @@ func IsStart(args []string) bool {
 // refuse the arguments.
 func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error) {
 	DisableFileExpansion()
+	args, err := expandArgFiles(args)
+	if err != nil {
+		return nil, err
+	}
 	g := grammarFor(rel)
 	filtered, mode, skipped, err := filterArgs(args, g)
 	if err != nil {
@@ -205,8 +213,10 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 		inv.OneshotSet, inv.Oneshot = f.set, *f.boolean
 	}
 	inv.JoinMethod = str(flagJoinMethod)
-	if inv.JoinMethod != "" && rel.JoinMethodFlagIsEnum && !rel.Open && !release.Knows(rel.JoinMethods, inv.JoinMethod) {
-		// kingpin's enum, as this release declares it.
+	if f := values.get(m.name, flagJoinMethod); f != nil && f.set && rel.JoinMethodFlagIsEnum &&
+		(inv.JoinMethod == "" || !rel.Open && !release.Knows(rel.JoinMethods, inv.JoinMethod)) {
+		// kingpin's enum, as this release declares it; no release's enum
+		// holds the empty string.
 		return nil, errors.New("tbot would refuse its arguments: --join-method names a join method this tbot release does not know")
 	}
 	inv.TokenSet = str(flagToken) != ""
@@ -248,16 +258,21 @@ func (fv flagValues) register(cmd flagAdder, specs []flagSpec, mode string) {
 		if s.required {
 			clause = clause.Required()
 		}
+		// tbot's parser lets any flag be repeated (the last one wins, a
+		// list grows), which kingpin allows only for values that say so.
 		switch s.kind {
 		case kindBool:
-			v.boolean = clause.Bool()
+			v.boolean = new(bool)
+			clause.SetValue(&repeatableBool{p: v.boolean})
 		case kindStrings:
-			v.strs = clause.Strings()
+			v.strs = new([]string)
+			clause.SetValue(&repeatableStrings{p: v.strs})
 		case kindDuration:
 			v.dur = new(time.Duration)
 			clause.SetValue(&durationValue{flag: s.name, d: v.dur})
 		default:
-			v.str = clause.String()
+			v.str = new(string)
+			clause.SetValue(&repeatableString{p: v.str})
 		}
 		byName[s.name] = v
 	}
@@ -316,6 +331,40 @@ func (v *durationValue) Set(s string) error {
 }
 
 func (v *durationValue) String() string { return v.d.String() }
+
+// IsCumulative lets the flag be repeated, as tbot's parser does.
+func (v *durationValue) IsCumulative() bool { return true }
+
+// repeatableString is a string flag that may be given more than once; the
+// last value wins.
+type repeatableString struct{ p *string }
+
+func (v *repeatableString) Set(s string) error { *v.p = s; return nil }
+func (v *repeatableString) String() string     { return *v.p }
+func (v *repeatableString) IsCumulative() bool { return true }
+
+// repeatableStrings is a list flag (--ca-pin): each value is added.
+type repeatableStrings struct{ p *[]string }
+
+func (v *repeatableStrings) Set(s string) error { *v.p = append(*v.p, s); return nil }
+func (v *repeatableStrings) String() string     { return strings.Join(*v.p, ",") }
+func (v *repeatableStrings) IsCumulative() bool { return true }
+
+// repeatableBool is a bool flag, with kingpin's --no-<flag> form, that may
+// be given more than once; the last one wins.
+type repeatableBool struct{ p *bool }
+
+func (v *repeatableBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.p = b
+	return nil
+}
+func (v *repeatableBool) String() string     { return strconv.FormatBool(*v.p) }
+func (v *repeatableBool) IsBoolFlag() bool   { return true }
+func (v *repeatableBool) IsCumulative() bool { return true }
 
 // The patterns of kingpin's messages, compiled only when one is described.
 var (

@@ -177,6 +177,9 @@ func TestArgs(t *testing.T) {
 		{"empty env var counts as unset", []string{"start", "-c", testdata("v2/outputs-actions-auth.yaml")}, Env{EnvConfigString: ""},
 			wantView{Oneshot: true, JoinMethod: "github", Services: []string{"identity", "kubernetes"}}},
 		{"TBOT_DEBUG parses", []string{"start"}, Env{EnvDebug: "true"}, wantView{Services: []string{}}},
+		// tbot's parser lets a flag be repeated; the last one wins.
+		{"repeated flags", []string{"start", "--oneshot", "--no-oneshot", "--join-method", "iam", "--join-method", "github"}, nil,
+			wantView{JoinMethod: "github", Services: []string{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,7 +264,7 @@ func TestRefusedArgs(t *testing.T) {
 		{"stray positional", []string{"start", "identity", "--destination", "x", "extra"}, nil, "unexpected argument"},
 		{"bad duration", []string{"start", "--certificate-ttl", "forever"}, nil, "invalid value for --certificate-ttl"},
 		{"bad log format", []string{"--log-format", "xml", "start"}, nil, "--log-format must be text or json"},
-		{"repeated flag", []string{"start", "--oneshot", "--no-oneshot"}, nil, "cannot be repeated"},
+		{"empty join method", []string{"start", "--join-method="}, nil, "names a join method this tbot release does not know"},
 		{"config and config-string", []string{"start", "-c", "x", "--config-string", "eA=="}, nil, "cannot specify both config and config-string"},
 		{"-c with TBOT_CONFIG", []string{"start", "-c", "x"}, Env{EnvConfigString: "eA=="}, "cannot specify both config and config-string"},
 		{"TBOT_CONFIG_PATH with TBOT_CONFIG", []string{"start"}, Env{EnvConfigPath: "x", EnvConfigString: "eA=="}, "cannot specify both"},

@@ -310,17 +310,34 @@ func TestBinaryDryRun(t *testing.T) {
 
 // An argument starting with @ is never expanded from a file, in this
 // program's own flags or in tbot's.
-func TestNoFileExpansion(t *testing.T) {
-	args := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(args, []byte("--tbot-version\n99.0.0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+// tbot's @FILE arguments are read as tbot's parser reads them; this
+// program's own flags never read a file.
+func TestArgFiles(t *testing.T) {
+	dir := t.TempDir()
+	version := writeFile(t, filepath.Join(dir, "version"), "13.1.3\n", 0o600)
+	tbotArgs := writeFile(t, filepath.Join(dir, "tbot-args"), "# tbot's own arguments\n--join-method\n\ngithub\n@"+
+		filepath.Join(dir, "more-args")+"\n", 0o600)
+	writeFile(t, filepath.Join(dir, "more-args"), "--oneshot\n", 0o600)
+
 	sys := newTestSystem(t, nil)
-	code := sys.run(t, "report", "--dry-run", "--endpoint", "@"+args, "--", "start", "identity", "--destination", "x", "@"+args)
-	if code != 0 || strings.Contains(sys.out.String(), "99.0.0") {
-		t.Errorf("exit %d, stdout %s", code, sys.out)
+	code := sys.run(t, "report", "--dry-run", "--tbot-version", "@"+version, "--", "start", "identity", "--destination", "x", "@"+tbotArgs)
+	var ev event.PostHog
+	if err := json.Unmarshal(sys.out.Bytes(), &ev); code != 0 || err != nil {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, sys.out, sys.err)
 	}
-	if !strings.Contains(sys.err.String(), "unexpected argument") {
-		t.Errorf("tbot's @file argument must be refused as tbot would refuse a stray argument:\n%s", sys.err)
+	if ev.Properties.Version == "13.1.3" {
+		t.Errorf("--tbot-version read a file: %+v", ev.Properties)
+	}
+	if ev.Properties.JoinType != "github" || ev.Properties.RunMode != "one-shot" {
+		t.Errorf("tbot's @file arguments were not read as tbot reads them: %+v", ev.Properties)
+	}
+
+	// One that names itself never ends for tbot, which never starts.
+	loop := filepath.Join(dir, "loop")
+	writeFile(t, loop, "@"+loop+"\n", 0o600)
+	sys = newTestSystem(t, nil)
+	sys.run(t, "report", "--dry-run", "--tbot-version", "19.1.0", "--", "start", "@"+loop)
+	if sys.out.Len() != 0 || !strings.Contains(sys.err.String(), "nest too deep") {
+		t.Errorf("stdout %q, stderr:\n%s", sys.out, sys.err)
 	}
 }

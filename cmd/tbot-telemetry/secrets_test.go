@@ -201,7 +201,7 @@ func secretCases(f saltedFiles) []secretCase {
 		// method that the release does not accept.
 		{name: "refused: a join method tbot 13 does not accept", version: "13.1.3", args: []string{"start", "-c", f.v1Kube}},
 		{name: "refused: unexpected argument", args: []string{"start", "identity", "--destination", "/opt/mkrunexpecteddest", "mkrunexpectedarg"}},
-		{name: "refused: @file argument", args: []string{"start", "identity", "--destination", "/opt/mkrexpanddest", "@" + f.argsFile}},
+		{name: "@file argument", join: "github", args: []string{"start", "identity", "--destination", "/opt/mkrexpanddest", "--join-method", "github", "@" + f.argsFile}},
 		{name: "refused: TBOT_DEBUG not a boolean", env: config.Env{"TBOT_DEBUG": "mkrnotabool"}, args: []string{"start", "-c", f.full}},
 		{name: "refused: TBOT_CONFIG not base64", env: config.Env{"TBOT_CONFIG": "mkr!!notbase64"}, args: []string{"start"}},
 		{name: "refused: -c with TBOT_CONFIG", env: config.Env{"TBOT_CONFIG": fullBase64}, args: []string{"start", "-c", f.full}},
