@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,6 +74,7 @@ type Invocation struct {
 	JoinMethod     string // as given; empty when not given
 	TokenSet       bool
 	CAPinsSet      bool
+	Insecure       bool // --insecure
 	DestinationDir bool // legacy --destination-dir given
 
 	// Skipped names the flags and modes that this program did not know and
@@ -224,7 +226,37 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 		inv.CAPinsSet = len(*f.strs) > 0
 	}
 	inv.DestinationDir = str(flagDestinationDir) != ""
+	if f := values.get(m.name, "insecure"); f != nil {
+		inv.Insecure = *f.boolean
+	}
+	if dataDir := str("data-dir"); dataDir != "" && rel.ChecksDataDirURI {
+		if err := checkStorageURI(dataDir, rel.ReadsV2); err != nil {
+			return nil, err
+		}
+	}
 	return inv, nil
+}
+
+// checkStorageURI refuses a --data-dir that tbot cannot store in: it takes
+// a path, file:///path, memory:// and, from v14, kubernetes-secret:///name.
+// The error never quotes the value.
+func checkStorageURI(s string, kubernetesSecret bool) error {
+	if !strings.Contains(s, "://") {
+		return nil // a plain path
+	}
+	u, err := url.Parse(s)
+	refuse := errors.New("tbot would refuse its arguments: --data-dir is not a storage tbot knows")
+	switch {
+	case err != nil:
+		return refuse
+	case u.Scheme == "file" && u.Host == "":
+		return nil
+	case u.Scheme == "memory" && u.Host == "" && (u.Path == "" || u.Path == "/"):
+		return nil
+	case u.Scheme == "kubernetes-secret" && kubernetesSecret && u.Host == "":
+		return nil
+	}
+	return refuse
 }
 
 // flagValue holds one parsed flag.

@@ -30,6 +30,7 @@ type fileView struct {
 	JoinMethod string
 	CAPinsSet  bool
 	CAPathSet  bool
+	Insecure   bool
 	// Outputs holds v2 outputs and v1 destinations (by the output type tbot
 	// migrated them into, or would have); Services the v2 services. Each
 	// entry is a type as a v2 file spells it.
@@ -430,7 +431,7 @@ func (c commonYAML) view() *fileView {
 
 type fileV2 struct {
 	commonYAML    `yaml:",inline"`
-	Storage       mapping       `yaml:"storage"`
+	Storage       destinationV2 `yaml:"storage"`
 	ProxyServer   string        `yaml:"proxy_server"`
 	CredentialTTL time.Duration `yaml:"credential_ttl"`
 	Insecure      bool          `yaml:"insecure"`
@@ -442,9 +443,9 @@ type fileV2 struct {
 }
 
 type serviceYAML struct {
-	Type        string   `yaml:"type"`
-	Destination mapping  `yaml:"destination"`
-	Roles       []string `yaml:"roles"`
+	Type        string        `yaml:"type"`
+	Destination destinationV2 `yaml:"destination"`
+	Roles       []string      `yaml:"roles"`
 	// What tbot requires of the classic output types before it sends.
 	AppName           string   `yaml:"app_name"`
 	Service           string   `yaml:"service"`
@@ -453,12 +454,74 @@ type serviceYAML struct {
 	line              int
 }
 
+// destinationV2 is a v2 destination (of an output, or storage):
+// {type: directory, path}, {type: memory} or {type: kubernetes_secret, name}.
+type destinationV2 struct {
+	set  bool
+	Type string `yaml:"type"`
+	Path string `yaml:"path"`
+	Name string `yaml:"name"`
+	line int
+}
+
+func (d *destinationV2) UnmarshalYAML(n *yaml.Node) error {
+	if n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return kindError(n, "a mapping")
+	}
+	type plain struct {
+		Type string `yaml:"type"`
+		Path string `yaml:"path"`
+		Name string `yaml:"name"`
+	}
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*d = destinationV2{set: true, Type: p.Type, Path: p.Path, Name: p.Name, line: n.Line}
+	return nil
+}
+
+// check refuses a destination that tbot (v14 on) cannot write to: of no
+// known type, a directory without a path, a secret without a name. A tbot
+// newer than the table may know more types.
+func (d destinationV2) check(open bool) error {
+	if !d.set {
+		return nil
+	}
+	var problem string
+	switch d.Type {
+	case "directory":
+		if d.Path == "" {
+			problem = "a directory destination has no path"
+		}
+	case "memory":
+	case "kubernetes_secret":
+		if d.Name == "" {
+			problem = "a kubernetes_secret destination has no name"
+		}
+	default:
+		if !open || d.Type == "" {
+			problem = "a destination has no type this tbot release knows"
+		}
+	}
+	if problem != "" {
+		return fmt.Errorf("config file: line %d: %s", d.line, problem)
+	}
+	return nil
+}
+
 // outputsNeedingDestination are the output types that every tbot that
 // knows them refuses without a destination.
 var outputsNeedingDestination = []string{"identity", "application", "database", "kubernetes", "ssh_host", "spiffe-svid"}
 
 // check refuses what the release refuses in one output or service.
-func (s serviceYAML) check(list string) error {
+func (s serviceYAML) check(list string, open bool) error {
+	if err := s.Destination.check(open); err != nil {
+		return err
+	}
 	var missing string
 	switch {
 	case slices.Contains(outputsNeedingDestination, s.Type) && !s.Destination.set:
@@ -490,7 +553,11 @@ func (s *serviceYAML) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (f fileV2) view(rel release.Release) (*fileView, error) {
+	if err := f.Storage.check(rel.Open); err != nil {
+		return nil, err
+	}
 	v := f.commonYAML.view()
+	v.Insecure = f.Insecure
 	for _, list := range []struct {
 		name  string
 		from  []serviceYAML
@@ -504,7 +571,7 @@ func (f fileV2) view(rel release.Release) (*fileView, error) {
 			if !release.Knows(list.known, s.Type) && !rel.Open {
 				return nil, fmt.Errorf("config file: line %d: an entry of %s has a type this tbot release does not know", s.line, list.name)
 			}
-			if err := s.check(list.name); err != nil {
+			if err := s.check(list.name, rel.Open); err != nil {
 				return nil, err
 			}
 			*list.to = append(*list.to, s.Type)

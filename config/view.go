@@ -69,6 +69,12 @@ func merge(inv *Invocation, file *fileView) (*View, error) {
 	if rel.ChecksCAPinsAndPath && caPins && caPath {
 		return nil, errors.New("tbot would refuse its configuration: ca_pins and ca_path together")
 	}
+	// Until v17 --insecure was applied after the checks; the file's
+	// `insecure: true` was checked all along.
+	insecure := file.Insecure || (inv.Insecure && rel.ChecksInsecureFlag)
+	if rel.ChecksCAPinsAndPath && insecure && (caPins || caPath) {
+		return nil, errors.New("tbot would refuse its configuration: insecure together with a CA pin or path")
+	}
 	if joinMethod != "" && !release.Knows(rel.JoinMethods, joinMethod) {
 		if !rel.Open || !release.AnyLineAccepts(joinMethod) {
 			return nil, joinMethodRefusal(rel)

@@ -79,9 +79,16 @@ type Line struct {
 	// too, is refused before the event. Where false (v12-v13), the file's
 	// method went out as written; this program then sends nothing.
 	ChecksJoinMethod bool
-	// ChecksCAPinsAndPath: ca_pins together with ca_path is refused.
+	// ChecksCAPinsAndPath: ca_pins together with ca_path is refused, and so
+	// is `insecure: true` with either.
 	ChecksCAPinsAndPath bool
+	// ChecksInsecureFlag: --insecure counts in that check too (from v17;
+	// before, the flag was applied after the checks).
+	ChecksInsecureFlag bool
 
+	// ChecksDataDirURI: --data-dir is a storage URI (a path, file://,
+	// memory://), and any other scheme is refused (from 12.1.3).
+	ChecksDataDirURI bool
 	// NoOneshotWins: --no-oneshot turns a file's `oneshot: true` off; older
 	// lines only let --oneshot switch it on.
 	NoOneshotWins bool

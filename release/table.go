@@ -51,6 +51,7 @@ func buildLines() []*Line {
 		l.Counts = CountsDestinations
 	})
 	add("12.1.3", "12.1.3", func(l *Line) {
+		l.ChecksDataDirURI = true
 		l.JoinMethods = joinMethods12_3
 		l.OnboardingKeys = append(l.OnboardingKeys, "azure")
 	})
@@ -131,6 +132,7 @@ func buildLines() []*Line {
 		l.GlobalFlags = append(l.GlobalFlags, "insecure", "log-format")
 		l.JoinMethods = append(slices.Clone(l.JoinMethods), "bitbucket")
 		l.DestinationDir = ReplacesServicesKeepsOutputs
+		l.ChecksInsecureFlag = true
 	})
 	add("17.2.7", "17.2.7", func(l *Line) {
 		l.Modes = append(l.Modes, "kubernetes/v2", "workload-identity-x509", "workload-identity-api", "workload-identity-jwt")
