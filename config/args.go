@@ -230,7 +230,7 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 		inv.Insecure = *f.boolean
 	}
 	if dataDir := str("data-dir"); dataDir != "" && rel.ChecksDataDirURI {
-		if err := checkStorageURI(dataDir, rel.ReadsV2); err != nil {
+		if err := checkStorageURI(dataDir, rel.Modes != nil); err != nil {
 			return nil, err
 		}
 	}
@@ -238,7 +238,7 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 }
 
 // checkStorageURI refuses a --data-dir that tbot cannot store in: it takes
-// a path, file:///path, memory:// and, from v14, kubernetes-secret:///name.
+// a path, file:///path, memory:// and, from v17, kubernetes-secret:///name.
 // The error never quotes the value.
 func checkStorageURI(s string, kubernetesSecret bool) error {
 	if !strings.Contains(s, "://") {

@@ -126,6 +126,9 @@ func parseFile(data []byte, rel release.Release) (*fileView, error) {
 		if err := checkV1Keys(&doc, rel); err != nil {
 			return nil, err
 		}
+		if err := checkNullDestinations(&doc, rel); err != nil {
+			return nil, err
+		}
 		var f fileV1
 		if err := doc.Decode(&f); err != nil {
 			return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
@@ -136,6 +139,9 @@ func parseFile(data []byte, rel release.Release) (*fileView, error) {
 			return nil, errors.New("config file has an unrecognized config version")
 		}
 		if err := checkV2Keys(&doc, rel); err != nil {
+			return nil, err
+		}
+		if err := checkNullEntries(&doc); err != nil {
 			return nil, err
 		}
 		var f fileV2
@@ -449,6 +455,7 @@ type serviceYAML struct {
 	// What tbot requires of the classic output types before it sends.
 	AppName           string   `yaml:"app_name"`
 	Service           string   `yaml:"service"`
+	Format            string   `yaml:"format"`
 	KubernetesCluster string   `yaml:"kubernetes_cluster"`
 	Principals        []string `yaml:"principals"`
 	line              int
@@ -530,6 +537,8 @@ func (s serviceYAML) check(list string, open bool) error {
 		missing = "app_name"
 	case s.Type == "database" && s.Service == "":
 		missing = "service"
+	case s.Type == "database" && !slices.Contains([]string{"", "tls", "mongo", "cockroach"}, s.Format):
+		missing = "format tbot knows"
 	case s.Type == "kubernetes" && s.KubernetesCluster == "":
 		missing = "kubernetes_cluster"
 	case s.Type == "ssh_host" && len(s.Principals) == 0:
@@ -603,6 +612,37 @@ func checkV1Keys(doc *yaml.Node, rel release.Release) error {
 			}
 			if err := knownKeys(child(d, "database"), []string{"service", "database", "username"}, "a destination's database"); err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkNullDestinations refuses an empty entry in a v1 `destinations` list
+// where tbot 12-13 keep it as a nil destination and crash on it.
+func checkNullDestinations(doc *yaml.Node, rel release.Release) error {
+	if rel.MigratesV1 {
+		return nil
+	}
+	if dests := child(documentRoot(doc), "destinations"); dests != nil && dests.Kind == yaml.SequenceNode {
+		for _, d := range dests.Content {
+			if d.Tag == "!!null" {
+				return fmt.Errorf("config file: line %d: an empty destination, which this tbot release cannot start with", d.Line)
+			}
+		}
+	}
+	return nil
+}
+
+// checkNullEntries refuses an empty entry of outputs or services: tbot
+// reads it as an entry of type "", which it does not know.
+func checkNullEntries(doc *yaml.Node) error {
+	for _, list := range []string{"outputs", "services"} {
+		if entries := child(documentRoot(doc), list); entries != nil && entries.Kind == yaml.SequenceNode {
+			for _, e := range entries.Content {
+				if e.Tag == "!!null" {
+					return fmt.Errorf("config file: line %d: an entry of %s has no type", e.Line, list)
+				}
 			}
 		}
 	}
