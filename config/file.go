@@ -197,14 +197,14 @@ type fileV1 struct {
 }
 
 type destinationV1 struct {
-	Directory         directoryV1     `yaml:"directory"`
-	Memory            memoryV1        `yaml:"memory"`
-	Roles             []string        `yaml:"roles"`
-	Configs           templatesV1     `yaml:"configs"`
-	App               scalarOrMapping `yaml:"app"`
-	Database          databaseV1      `yaml:"database"`
-	KubernetesCluster scalarOrMapping `yaml:"kubernetes_cluster"`
-	Cluster           string          `yaml:"cluster"`
+	Directory         directoryV1 `yaml:"directory"`
+	Memory            memoryV1    `yaml:"memory"`
+	Roles             []string    `yaml:"roles"`
+	Configs           templatesV1 `yaml:"configs"`
+	App               name        `yaml:"app"`
+	Database          databaseV1  `yaml:"database"`
+	KubernetesCluster name        `yaml:"kubernetes_cluster"`
+	Cluster           string      `yaml:"cluster"`
 	line              int
 }
 
@@ -443,9 +443,9 @@ type fileV2 struct {
 	Insecure      bool          `yaml:"insecure"`
 	// JoinURI is decoded for its type alone: tbot applies it only after
 	// its event is on its way (README.md, "What each tbot release sends").
-	JoinURI  string        `yaml:"join_uri"`
-	Outputs  []serviceYAML `yaml:"outputs"`
-	Services []serviceYAML `yaml:"services"`
+	JoinURI  string    `yaml:"join_uri"`
+	Outputs  entriesV2 `yaml:"outputs"`
+	Services entriesV2 `yaml:"services"`
 }
 
 type serviceYAML struct {
@@ -459,6 +459,26 @@ type serviceYAML struct {
 	KubernetesCluster string   `yaml:"kubernetes_cluster"`
 	Principals        []string `yaml:"principals"`
 	line              int
+}
+
+// entriesV2 is a v2 `outputs` or `services` list. tbot reads it entry by
+// entry from whatever node it is given, so a scalar there is an empty list,
+// and a mapping is a list of entries that are not mappings.
+type entriesV2 []serviceYAML
+
+func (es *entriesV2) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return nil
+	case yaml.MappingNode:
+		return kindError(n, "a list")
+	}
+	var list []serviceYAML
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*es = list
+	return nil
 }
 
 // destinationV2 is a v2 destination (of an output, or storage):
@@ -723,19 +743,19 @@ func (m *mapping) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// scalarOrMapping accepts the two spellings tbot allows for a v1 directory,
-// app or kubernetes_cluster: a name, or a mapping.
-type scalarOrMapping struct{ set, empty bool }
+// name is a v1 destination's app or kubernetes_cluster: a name, which may
+// be empty (tbot 12-13 refuse that, 14-18 take it as no request).
+type name struct{ set, empty bool }
 
-func (s *scalarOrMapping) UnmarshalYAML(n *yaml.Node) error {
+func (s *name) UnmarshalYAML(n *yaml.Node) error {
 	if n.Tag == "!!null" {
 		return nil
 	}
-	if n.Kind != yaml.ScalarNode && n.Kind != yaml.MappingNode {
-		return kindError(n, "a string or a mapping")
+	if n.Kind != yaml.ScalarNode {
+		return kindError(n, "a string")
 	}
 	s.set = true
-	s.empty = n.Kind == yaml.ScalarNode && n.Value == ""
+	s.empty = n.Value == ""
 	return nil
 }
 
@@ -779,16 +799,25 @@ func (ts *templatesV1) UnmarshalYAML(n *yaml.Node) error {
 	for _, e := range n.Content {
 		var t templateV1
 		switch {
-		case e.Kind == yaml.ScalarNode && e.Tag != "!!null":
+		case e.Tag == "!!null":
+			continue // tbot passes over an empty entry
+		case e.Kind == yaml.ScalarNode:
 			t.name = e.Value
 		case e.Kind == yaml.MappingNode && len(e.Content) == 2:
 			t.name = e.Content[0].Value
 			opts := e.Content[1]
+			if opts.Tag == "!!null" {
+				return fmt.Errorf("line %d: a config template is empty", e.Line)
+			}
 			if opts.Kind == yaml.MappingNode {
 				for i := 0; i+1 < len(opts.Content); i += 2 {
-					if t.name == "ssh_host_cert" && opts.Content[i].Value == "principals" {
-						t.principals = len(opts.Content[i+1].Content)
+					key, value := opts.Content[i].Value, opts.Content[i+1]
+					if t.name == "ssh_host_cert" && key == "principals" {
+						t.principals = len(value.Content)
 						continue
+					}
+					if t.name == "tls" && key == "ca_cert_type" && !slices.Contains([]string{"", "host", "user", "db"}, value.Value) {
+						return fmt.Errorf("line %d: a tls config template has an unknown CA certificate type", value.Line)
 					}
 					t.options = true
 				}

@@ -100,7 +100,7 @@ func wrongTypeFiles() []wrongType {
 		"version": "[v2]", "oneshot": "{a: 1}", "debug": "[1]", "fips": "maybe", "insecure": "{}",
 		"auth_server": "{a: b}", "proxy_server": "[a]", "diag_addr": "{a: b}", "certificate_ttl": "forever",
 		"credential_ttl": "[1h]", "renewal_interval": "soon", "join_uri": "[x]", "onboarding": "token",
-		"storage": "memory", "outputs": "identity", "services": "{type: identity}",
+		"storage": "memory", "outputs": "{type: identity}", "services": "{type: identity}",
 	}
 	for k, v := range v2top {
 		if k == "version" {
