@@ -340,6 +340,20 @@ func TestBadFiles(t *testing.T) {
 	}
 }
 
+// tbot 19 refuses an output or service that lists roles; 18 took them.
+func TestRolesRefusedFrom19(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "roles.yaml")
+	if err := os.WriteFile(f, []byte("version: v2\nservices:\n  - type: identity\n    roles: [access]\n    destination: {type: memory}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadAt(t, "18.3.0", []string{"start", "-c", f}, nil); err != nil {
+		t.Errorf("18: %v", err)
+	}
+	if _, err := loadAt(t, "19.0.0", []string{"start", "-c", f}, nil); err == nil || !strings.Contains(err.Error(), "lists roles") {
+		t.Errorf("19: got %v, want roles refused", err)
+	}
+}
+
 func TestSpecialFiles(t *testing.T) {
 	dir := t.TempDir()
 	loop := filepath.Join(dir, "loop")

@@ -603,6 +603,9 @@ func (f fileV2) view(rel release.Release) (*fileView, error) {
 			if err := s.check(list.name, rel.Open); err != nil {
 				return nil, err
 			}
+			if rel.RefusesRoles && len(s.Roles) > 0 {
+				return nil, fmt.Errorf("config file: line %d: an entry of %s lists roles, which this tbot release refuses", s.line, list.name)
+			}
 			*list.to = append(*list.to, s.Type)
 		}
 	}

@@ -86,6 +86,8 @@ type Line struct {
 	// before, the flag was applied after the checks).
 	ChecksInsecureFlag bool
 
+	// RefusesRoles: an output or service that lists roles is refused (v19).
+	RefusesRoles bool
 	// ChecksDataDirURI: --data-dir is a storage URI (a path, file://,
 	// memory://), and any other scheme is refused (from 12.1.3).
 	ChecksDataDirURI bool

@@ -104,20 +104,24 @@ func buildLines() []*Line {
 	add("15", "15.0.0", func(l *Line) {
 		l.V2Keys = append(l.V2Keys, "services")
 		l.OutputTypes = append(l.OutputTypes, "spiffe-svid")
-		l.ServiceTypes = []string{"example", "spiffe-workload-api", "database-tunnel", "application-tunnel"}
+		l.ServiceTypes = []string{"example", "database-tunnel"}
 	})
-	// 16: proxy_server and --proxy-server; spacelift and tpm.
-	add("16", "16.0.0", func(l *Line) {
-		l.OnboardingKeys = append(l.OnboardingKeys, "gitlab")
+	// 15.1: proxy_server and --proxy-server, spiffe-workload-api.
+	add("15.1", "15.1.0", func(l *Line) {
 		l.StartFlags = append(l.StartFlags, "proxy-server")
 		l.V2Keys = append(l.V2Keys, "proxy_server")
+		l.ServiceTypes = append(l.ServiceTypes, "spiffe-workload-api")
+	})
+	// 16: spacelift and tpm; ssh-multiplexer.
+	add("16", "16.0.0", func(l *Line) {
+		l.OnboardingKeys = append(l.OnboardingKeys, "gitlab")
 		l.ServiceTypes = append(l.ServiceTypes, "ssh-multiplexer")
 		l.JoinMethods = joinMethods16
 	})
 	// 16.1: outputs become services, one decoder for both lists, and the
 	// event counts services (outputs appended after them).
 	add("16.1", "16.1.0", func(l *Line) {
-		all := union(l.OutputTypes, l.ServiceTypes)
+		all := union(union(l.OutputTypes, l.ServiceTypes), []string{"application-tunnel"})
 		l.OutputTypes, l.ServiceTypes = all, all
 		l.Counts = CountsServices
 	})
@@ -128,7 +132,7 @@ func buildLines() []*Line {
 	// outputs; bitbucket.
 	add("17", "17.0.0", func(l *Line) {
 		l.Modes = []string{"legacy", "identity", "database", "kubernetes", "application",
-			"application-tunnel", "database-tunnel", "spiffe-svid", "ssh-multiplexer"}
+			"application-tunnel", "database-tunnel", "spiffe-svid"}
 		l.GlobalFlags = append(l.GlobalFlags, "insecure", "log-format")
 		l.JoinMethods = append(slices.Clone(l.JoinMethods), "bitbucket")
 		l.DestinationDir = ReplacesServicesKeepsOutputs
@@ -162,15 +166,17 @@ func buildLines() []*Line {
 	add("18.1", "18.1.0", func(l *Line) {
 		l.V2Keys = append(l.V2Keys, "join_uri")
 		l.JoinURIAfterSend = true
-		l.Modes = append(l.Modes, "noop", "application-proxy")
+		l.Modes = append(l.Modes, "noop", "application-proxy", "ssh-multiplexer")
 		l.OutputTypes = append(l.OutputTypes, "application-proxy", "kubernetes/argo-cd")
 		l.ServiceTypes = l.OutputTypes
 		l.JoinMethods = append(slices.Clone(l.JoinMethods), "oracle", "env0", "generic_oidc")
 	})
 	// 19, the newest: v1 files refused; --no-oneshot wins over the file;
-	// spiffe-svid and spiffe-workload-api gone; identity/key-agent.
+	// spiffe-svid and spiffe-workload-api gone; identity/key-agent; roles
+	// on an output or service refused.
 	add("19", "19.0.0", func(l *Line) {
 		l.ReadsV1, l.MigratesV1 = false, false
+		l.RefusesRoles = true
 		l.NoOneshotWins = true
 		l.Modes = without(l.Modes, "spiffe-svid")
 		l.OutputTypes = append(without(l.OutputTypes, "spiffe-svid", "spiffe-workload-api"), "identity/key-agent", "beams/vnet")

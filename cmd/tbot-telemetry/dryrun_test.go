@@ -75,8 +75,8 @@ func TestDryRunGolden(t *testing.T) {
 		// database and kubernetes outputs only.
 		{"v2 services (tunnel actions)", newest, []string{"start", "-c", td("v2/services-actions-tunnel.yaml"), "--debug", "--diag-addr", "127.0.0.1:9999"}, nil,
 			counts{"daemon", "github", 2, 0, 0, 0}},
-		{"v2 services are not counted by tbot 16.0", "16.0.0", []string{"start", "-c", td("v2/services-actions-tunnel.yaml")}, nil,
-			counts{"daemon", "github", 0, 0, 0, 0}},
+		{"v2 services are not counted by tbot 16.0", "16.0.0", []string{"start", "-c", td("v2/service-database-tunnel.yaml")}, nil,
+			counts{"daemon", "token", 0, 0, 0, 0}},
 		{"v2 outputs and services", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml")}, nil, counts{"daemon", "gitlab", 2, 1, 0, 1}},
 		{"v2 join_uri is applied after the event", newest, []string{"start", "-c", td("v2/join-uri.yaml")}, nil, counts{"daemon", "", 1, 0, 0, 0}},
 		{"v2 unknown keys", newest, []string{"start", "-c", td("v2/unknown-keys.yaml")}, nil, counts{"daemon", "bound_keypair", 1, 0, 0, 0}},

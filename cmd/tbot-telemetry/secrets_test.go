@@ -44,12 +44,10 @@ storage:
   path: /var/lib/mkrfilestorage
 outputs:
   - type: identity
-    roles: [mkrfilerole]
     cluster: mkrfilecluster
     destination: {type: directory, path: /opt/mkrfileidentitypath}
   - type: application
     app_name: mkrfileapp
-    roles: [mkrfileapprole]
     destination: {type: kubernetes_secret, name: mkrfilesecretname}
   - type: database
     service: mkrfiledbservice

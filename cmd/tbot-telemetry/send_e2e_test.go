@@ -354,7 +354,6 @@ storage:
 mkr-unknown-key: mkr-unknown-value
 outputs:
   - type: identity
-    roles: [mkr-role-name]
     cluster: mkr-cluster-name
     destination:
       type: directory
