@@ -64,143 +64,183 @@ func safeName(s string) string {
 	return "(unprintable)"
 }
 
+// The three places an argument can be in: before the command, between
+// `start` and its mode, and after the mode (or after `start`, for the
+// releases without modes).
+const (
+	beforeCommand = iota
+	beforeMode
+	inMode
+)
+
+// argScanner walks tbot's arguments once, keeping what kingpin should see.
+type argScanner struct {
+	g       grammar
+	modes   map[string]modeSpec // by name and alias
+	args    []string
+	next    int // index of the next argument
+	level   int
+	scope   scope // the flags accepted where the scanner is
+	out     []string
+	mode    modeSpec
+	skipped []string
+}
+
 func filterArgs(args []string, g grammar) (out []string, mode modeSpec, skipped []string, err error) {
-	modes := g.modes
-	byName := map[string]modeSpec{}
-	for _, m := range modes {
+	s := &argScanner{g: g, modes: map[string]modeSpec{}, args: args, scope: newScope(g.global), out: make([]string, 0, len(args))}
+	for _, m := range g.modes {
 		if m.name == modeUnknown || !g.hasModes {
 			continue
 		}
-		byName[m.name] = m
+		s.modes[m.name] = m
 		for _, a := range m.aliases {
-			byName[a] = m
+			s.modes[a] = m
 		}
 	}
-
-	const (
-		beforeCommand = iota
-		beforeMode
-		inMode
-	)
-	level := beforeCommand
-	current := newScope(g.global)
-	out = make([]string, 0, len(args))
-
-	// isMeaningful tells whether a positional argument after an unknown flag
-	// is the next command or mode rather than that flag's value.
-	isMeaningful := func(a string) bool {
-		switch level {
-		case beforeCommand:
-			return tbotCommands[a]
-		case beforeMode:
-			_, ok := byName[a]
-			return ok
-		}
-		return false
-	}
-	isValue := func(a string) bool { return a == "-" || !strings.HasPrefix(a, "-") }
-
-	for i := 0; i < len(args); i++ {
-		a := args[i]
+	for s.next < len(args) {
+		a := args[s.next]
+		s.next++
 		switch {
 		case a == "--":
 			// kingpin reads everything after -- as positional; tbot's start
 			// modes take none, so kingpin will refuse them as tbot does.
-			out = append(out, args[i:]...)
-			return out, mode, skipped, nil
-
+			s.out = append(s.out, args[s.next-1:]...)
+			return s.out, s.mode, s.skipped, nil
 		case strings.HasPrefix(a, "--"):
-			name, _, hasValue := strings.Cut(a[2:], "=")
-			if helpFlags[name] || strings.HasPrefix(name, "completion-") {
-				return nil, mode, nil, ErrNotStart
-			}
-			f, ok := current.lookupLong(name)
-			if !ok && !g.open {
-				return nil, mode, nil, unknownFlag("--" + name)
-			}
-			if !ok {
-				skipped = append(skipped, safeName("--"+name))
-				if !hasValue && i+1 < len(args) && isValue(args[i+1]) && !isMeaningful(args[i+1]) {
-					i++
-				}
-				continue
-			}
-			out = append(out, a)
-			if f.kind != kindBool && !hasValue {
-				if i+1 >= len(args) || !isValue(args[i+1]) {
-					return nil, mode, nil, missingValue("--" + name)
-				}
-				out = append(out, args[i+1])
-				i++
-			}
-
+			err = s.longFlag(a)
 		case strings.HasPrefix(a, "-") && len(a) > 1:
-			// A cluster of short flags (-dc path, -cpath) is split into the
-			// separate forms kingpin accepts, minus the letters it would not.
-			runes := []rune(a[1:])
-			for j := 0; j < len(runes); j++ {
-				f, ok := current.short[runes[j]]
-				if !ok && !g.open {
-					return nil, mode, nil, unknownFlag("-" + string(runes[j]))
-				}
-				if !ok {
-					skipped = append(skipped, safeName("-"+string(runes[j])))
-					if len(runes) == 1 && i+1 < len(args) && isValue(args[i+1]) && !isMeaningful(args[i+1]) {
-						i++
-					}
-					break
-				}
-				if f.kind == kindBool {
-					out = append(out, "-"+string(runes[j]))
-					continue
-				}
-				out = append(out, "-"+string(runes[j]))
-				if rest := string(runes[j+1:]); rest != "" {
-					out = append(out, rest)
-				} else if i+1 < len(args) && isValue(args[i+1]) {
-					out = append(out, args[i+1])
-					i++
-				} else {
-					return nil, mode, nil, missingValue("-" + string(runes[j]))
-				}
-				break
-			}
-
+			err = s.shortFlags(a)
 		default:
-			switch level {
-			case beforeCommand:
-				if a != "start" {
-					return nil, mode, nil, ErrNotStart
-				}
-				out = append(out, a)
-				level = beforeMode
-				current = newScope(g.global, modes[0].flags)
-			case beforeMode:
-				m, ok := byName[a]
-				if !ok && !g.open {
-					// This release has no such mode, or no modes at all.
-					return nil, mode, nil, errors.New("tbot would refuse its arguments: unexpected argument after start")
-				}
-				if ok {
-					out = append(out, a)
-				} else {
-					skipped = append(skipped, "mode "+safeName(a))
-					m = modeSpecNamed(modes, modeUnknown)
-					out = append(out, modeUnknown)
-				}
-				mode = m
-				level = inMode
-				current = newScope(g.global, m.flags)
-			default:
-				out = append(out, a)
-			}
+			err = s.positional(a)
+		}
+		if err != nil {
+			return nil, s.mode, nil, err
 		}
 	}
-	if level == beforeCommand {
+	if s.level == beforeCommand {
 		// tbot with no command prints its usage.
-		return nil, mode, nil, ErrNotStart
+		return nil, s.mode, nil, ErrNotStart
 	}
-	return out, mode, skipped, nil
+	return s.out, s.mode, s.skipped, nil
+}
+
+// longFlag handles --name, --name=value and --name value.
+func (s *argScanner) longFlag(a string) error {
+	name, _, hasValue := strings.Cut(a[2:], "=")
+	if helpFlags[name] || strings.HasPrefix(name, "completion-") {
+		return ErrNotStart
+	}
+	f, ok := s.scope.lookupLong(name)
+	if !ok {
+		return s.unknown("--"+name, !hasValue)
+	}
+	s.out = append(s.out, a)
+	if f.kind != kindBool && !hasValue {
+		if !s.valueFollows() {
+			return missingValue("--" + name)
+		}
+		s.take()
+	}
+	return nil
+}
+
+// shortFlags splits a cluster of short flags (-dc path, -cpath) into the
+// separate forms kingpin accepts.
+func (s *argScanner) shortFlags(a string) error {
+	runes := []rune(a[1:])
+	for j, r := range runes {
+		f, ok := s.scope.short[r]
+		if !ok {
+			return s.unknown("-"+string(r), len(runes) == 1)
+		}
+		s.out = append(s.out, "-"+string(r))
+		if f.kind == kindBool {
+			continue
+		}
+		if rest := string(runes[j+1:]); rest != "" {
+			s.out = append(s.out, rest)
+		} else if s.valueFollows() {
+			s.take()
+		} else {
+			return missingValue("-" + string(r))
+		}
+		return nil
+	}
+	return nil
+}
+
+// positional handles the command, the mode, and anything after them.
+func (s *argScanner) positional(a string) error {
+	switch s.level {
+	case beforeCommand:
+		if a != "start" {
+			return ErrNotStart
+		}
+		s.out = append(s.out, a)
+		s.level = beforeMode
+		s.scope = newScope(s.g.global, s.g.modes[0].flags)
+	case beforeMode:
+		m, ok := s.modes[a]
+		switch {
+		case ok:
+			s.out = append(s.out, a)
+		case !s.g.open:
+			// This release has no such mode, or no modes at all.
+			return errors.New("tbot would refuse its arguments: unexpected argument after start")
+		default:
+			s.skipped = append(s.skipped, "mode "+safeName(a))
+			m = modeSpecNamed(s.g.modes, modeUnknown)
+			s.out = append(s.out, modeUnknown)
+		}
+		s.mode = m
+		s.level = inMode
+		s.scope = newScope(s.g.global, m.flags)
+	default:
+		s.out = append(s.out, a)
+	}
+	return nil
+}
+
+// unknown handles a flag the release does not know: a closed release
+// refuses it; an open one passes it over, with the value that follows it
+// when it may take one and that value is not the next command or mode.
+func (s *argScanner) unknown(flag string, mayTakeValue bool) error {
+	if !s.g.open {
+		return unknownFlag(flag)
+	}
+	s.skipped = append(s.skipped, safeName(flag))
+	if mayTakeValue && s.valueFollows() && !s.isCommandOrMode(s.args[s.next]) {
+		s.next++
+	}
+	return nil
+}
+
+// valueFollows tells whether the next argument can be a flag's value.
+func (s *argScanner) valueFollows() bool {
+	if s.next >= len(s.args) {
+		return false
+	}
+	a := s.args[s.next]
+	return a == "-" || !strings.HasPrefix(a, "-")
+}
+
+// take keeps the next argument as the value of the flag just kept.
+func (s *argScanner) take() {
+	s.out = append(s.out, s.args[s.next])
+	s.next++
+}
+
+// isCommandOrMode tells whether a positional argument after an unknown flag
+// is the next command or mode rather than that flag's value.
+func (s *argScanner) isCommandOrMode(a string) bool {
+	switch s.level {
+	case beforeCommand:
+		return tbotCommands[a]
+	case beforeMode:
+		_, ok := s.modes[a]
+		return ok
+	}
+	return false
 }
 
 // missingValue is checked here rather than left to kingpin, which, where a
