@@ -30,7 +30,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/tbot-telemetry/tbot-telemetry/config"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -67,6 +66,11 @@ func (g *netGuard) dialed() []string {
 	return append([]string(nil), g.dials...)
 }
 
+// testEnv is an injected environment.
+type testEnv map[string]string
+
+func (e testEnv) get(key string) string { return e[key] }
+
 // sendResult is what one Send did.
 type sendResult struct {
 	err    error
@@ -76,21 +80,21 @@ type sendResult struct {
 }
 
 // send runs Send with a guarded client built as NewHTTPClient builds it.
-func send(t *testing.T, endpoint string, env config.Env, timeout time.Duration) sendResult {
+func send(t *testing.T, endpoint string, env testEnv, timeout time.Duration) sendResult {
 	t.Helper()
 	return sendEvent(t, endpoint, env, timeout, testsupport.Event())
 }
 
-func sendEvent(t *testing.T, endpoint string, env config.Env, timeout time.Duration, ev *prehogv1alpha.SubmitTbotEventRequest) sendResult {
+func sendEvent(t *testing.T, endpoint string, env testEnv, timeout time.Duration, ev *prehogv1alpha.SubmitTbotEventRequest) sendResult {
 	t.Helper()
 	guard := &netGuard{}
-	client := newHTTPClient(env, guard.dial)
+	client := newHTTPClient(env.get, guard.dial)
 	t.Cleanup(client.CloseIdleConnections)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	err := Send(ctx, SendOptions{Endpoint: endpoint, Client: client, Env: env, Logger: logger}, ev)
+	err := Send(ctx, SendOptions{Endpoint: endpoint, Client: client, Getenv: env.get, Logger: logger}, ev)
 	return sendResult{err: err, logs: logs.String(), guard: guard, client: client}
 }
 
@@ -511,34 +515,34 @@ func TestSendThroughHTTPProxy(t *testing.T) {
 	const endpoint = "http://telemetry.invalid"
 	tests := []struct {
 		name    string
-		env     func(proxy string) config.Env
+		env     func(proxy string) testEnv
 		proxied bool
 	}{
-		{"HTTP_PROXY", func(p string) config.Env { return config.Env{"HTTP_PROXY": "http://" + p} }, true},
-		{"http_proxy", func(p string) config.Env { return config.Env{"http_proxy": "http://" + p} }, true},
-		{"HTTP_PROXY without scheme", func(p string) config.Env { return config.Env{"HTTP_PROXY": p} }, true},
-		{"HTTP_PROXY wins over http_proxy", func(p string) config.Env {
-			return config.Env{"HTTP_PROXY": "http://" + p, "http_proxy": "http://proxy.invalid:1"}
+		{"HTTP_PROXY", func(p string) testEnv { return testEnv{"HTTP_PROXY": "http://" + p} }, true},
+		{"http_proxy", func(p string) testEnv { return testEnv{"http_proxy": "http://" + p} }, true},
+		{"HTTP_PROXY without scheme", func(p string) testEnv { return testEnv{"HTTP_PROXY": p} }, true},
+		{"HTTP_PROXY wins over http_proxy", func(p string) testEnv {
+			return testEnv{"HTTP_PROXY": "http://" + p, "http_proxy": "http://proxy.invalid:1"}
 		}, true},
-		{"HTTPS_PROXY does not apply to http", func(p string) config.Env { return config.Env{"HTTPS_PROXY": "http://" + p} }, false},
-		{"NO_PROXY on another port", func(p string) config.Env {
-			return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": "telemetry.invalid:8080"}
+		{"HTTPS_PROXY does not apply to http", func(p string) testEnv { return testEnv{"HTTPS_PROXY": "http://" + p} }, false},
+		{"NO_PROXY on another port", func(p string) testEnv {
+			return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": "telemetry.invalid:8080"}
 		}, true},
-		{"NO_PROXY of another domain", func(p string) config.Env {
-			return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": "example.com,10.0.0.0/8"}
+		{"NO_PROXY of another domain", func(p string) testEnv {
+			return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": "example.com,10.0.0.0/8"}
 		}, true},
-		{"NO_PROXY host", func(p string) config.Env {
-			return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": "telemetry.invalid"}
+		{"NO_PROXY host", func(p string) testEnv {
+			return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": "telemetry.invalid"}
 		}, false},
-		{"no_proxy host", func(p string) config.Env {
-			return config.Env{"HTTP_PROXY": "http://" + p, "no_proxy": "telemetry.invalid"}
+		{"no_proxy host", func(p string) testEnv {
+			return testEnv{"HTTP_PROXY": "http://" + p, "no_proxy": "telemetry.invalid"}
 		}, false},
-		{"NO_PROXY .domain", func(p string) config.Env { return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": ".invalid"} }, false},
-		{"NO_PROXY domain suffix", func(p string) config.Env { return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": "invalid"} }, false},
-		{"NO_PROXY host:port", func(p string) config.Env {
-			return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": " example.com , TELEMETRY.invalid:80"}
+		{"NO_PROXY .domain", func(p string) testEnv { return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": ".invalid"} }, false},
+		{"NO_PROXY domain suffix", func(p string) testEnv { return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": "invalid"} }, false},
+		{"NO_PROXY host:port", func(p string) testEnv {
+			return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": " example.com , TELEMETRY.invalid:80"}
 		}, false},
-		{"NO_PROXY *", func(p string) config.Env { return config.Env{"HTTP_PROXY": "http://" + p, "NO_PROXY": "*"} }, false},
+		{"NO_PROXY *", func(p string) testEnv { return testEnv{"HTTP_PROXY": "http://" + p, "NO_PROXY": "*"} }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -576,7 +580,7 @@ func TestSendThroughHTTPProxy(t *testing.T) {
 // A proxy's credentials reach the proxy and nowhere else.
 func TestSendProxyCredentialsStayOutOfLogs(t *testing.T) {
 	proxy := testsupport.StartService(t)
-	env := config.Env{"HTTP_PROXY": "http://mkr-proxy-user:mkr-proxy-pass@" + proxy.Listener.Addr().String()}
+	env := testEnv{"HTTP_PROXY": "http://mkr-proxy-user:mkr-proxy-pass@" + proxy.Listener.Addr().String()}
 	res := send(t, "http://telemetry.invalid/", env, 10*time.Second)
 	if res.err != nil {
 		t.Fatalf("Send: %v", res.err)
@@ -593,7 +597,7 @@ func TestSendProxyCredentialsStayOutOfLogs(t *testing.T) {
 func TestSendLoopbackNeverProxied(t *testing.T) {
 	svc := testsupport.StartService(t)
 	proxy := testsupport.StartService(t)
-	env := config.Env{"HTTP_PROXY": proxy.URL, "http_proxy": proxy.URL, "HTTPS_PROXY": proxy.URL}
+	env := testEnv{"HTTP_PROXY": proxy.URL, "http_proxy": proxy.URL, "HTTPS_PROXY": proxy.URL}
 	if res := send(t, svc.URL, env, 10*time.Second); res.err != nil {
 		t.Fatalf("Send: %v", res.err)
 	}
@@ -662,7 +666,7 @@ func TestSendThroughHTTPSProxy(t *testing.T) {
 	tlsSrv := testsupport.StartServer(t, svc.Handler(), enableHTTP2)
 	proxy := &connectProxy{to: tlsSrv.Listener.Addr().String()}
 	proxySrv := testsupport.StartServer(t, proxy)
-	env := config.Env{"HTTPS_PROXY": proxySrv.URL, "SSL_CERT_FILE": writeCertFile(t, tlsSrv.Server)}
+	env := testEnv{"HTTPS_PROXY": proxySrv.URL, "SSL_CERT_FILE": writeCertFile(t, tlsSrv.Server)}
 	// Cleanups run last first: the tunnels end once send's cleanup has
 	// closed the client's idle connections.
 	t.Cleanup(proxy.wg.Wait)
@@ -696,7 +700,7 @@ func TestSendTLS(t *testing.T) {
 	t.Run("trusted through SSL_CERT_FILE, HTTP/2", func(t *testing.T) {
 		svc := testsupport.NewRecorder()
 		srv := testsupport.StartServer(t, svc.Handler(), enableHTTP2)
-		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": writeCertFile(t, srv.Server)}, 10*time.Second)
+		res := send(t, srv.URL, testEnv{"SSL_CERT_FILE": writeCertFile(t, srv.Server)}, 10*time.Second)
 		if res.err != nil {
 			t.Fatalf("Send: %v", res.err)
 		}
@@ -718,7 +722,7 @@ func TestSendTLS(t *testing.T) {
 		srv := testsupport.StartServer(t, svc.Handler(), func(s *httptest.Server) {
 			s.TLS = &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
 		}, quiet)
-		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": writeCertFile(t, srv.Server)}, 10*time.Second)
+		res := send(t, srv.URL, testEnv{"SSL_CERT_FILE": writeCertFile(t, srv.Server)}, 10*time.Second)
 		wantError(t, res.err, "unknown: tls handshake failed")
 		if srv.Connections() != 1 {
 			t.Errorf("%d connections, want 1 (no retry)", srv.Connections())
@@ -732,7 +736,7 @@ func TestSendTLS(t *testing.T) {
 	t.Run("unusable SSL_CERT_FILE", func(t *testing.T) {
 		svc := testsupport.NewRecorder()
 		srv := testsupport.StartServer(t, svc.Handler(), enableHTTP2)
-		res := send(t, srv.URL, config.Env{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
+		res := send(t, srv.URL, testEnv{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
 		wantError(t, res.err, "unknown: SSL_CERT_FILE is not a readable PEM file")
 		if srv.Connections() != 0 || len(res.guard.dialed()) != 0 {
 			t.Errorf("dialed %v with no usable roots", res.guard.dialed())
@@ -742,7 +746,7 @@ func TestSendTLS(t *testing.T) {
 	// send never builds it, so a broken SSL_CERT_FILE does not matter there.
 	t.Run("plain http never loads certificates", func(t *testing.T) {
 		svc := testsupport.StartService(t)
-		res := send(t, svc.URL, config.Env{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
+		res := send(t, svc.URL, testEnv{"SSL_CERT_FILE": filepath.Join(t.TempDir(), "missing.pem")}, 10*time.Second)
 		if res.err != nil || len(svc.Requests()) != 1 {
 			t.Fatalf("Send: %v, %d requests", res.err, len(svc.Requests()))
 		}
@@ -783,7 +787,7 @@ func TestSendMalformedEndpoint(t *testing.T) {
 // Plain http leaves the machine only with a warning, and is still sent.
 func TestSendPlainHTTPWarning(t *testing.T) {
 	proxy := testsupport.StartService(t)
-	res := send(t, "http://telemetry.invalid", config.Env{"HTTP_PROXY": proxy.URL}, 10*time.Second)
+	res := send(t, "http://telemetry.invalid", testEnv{"HTTP_PROXY": proxy.URL}, 10*time.Second)
 	if res.err != nil || len(proxy.Requests()) != 1 {
 		t.Fatalf("Send: %v, %d requests", res.err, len(proxy.Requests()))
 	}
@@ -906,7 +910,7 @@ func TestProxyResolver(t *testing.T) {
 		{" , ,EXAMPLE.com ", "http://Telemetry.Example.Com", false},
 	}
 	for _, tt := range tests {
-		p := newProxyResolver(config.Env{"HTTP_PROXY": proxy, "NO_PROXY": tt.noProxy})
+		p := newProxyResolver(testEnv{"HTTP_PROXY": proxy, "NO_PROXY": tt.noProxy}.get)
 		u, _ := url.Parse(tt.target)
 		got, err := p.proxyFor(u)
 		if err != nil || (got != nil) != tt.proxied {
@@ -915,23 +919,23 @@ func TestProxyResolver(t *testing.T) {
 	}
 
 	u, _ := url.Parse("http://telemetry.example.com")
-	if _, err := newProxyResolver(config.Env{"HTTP_PROXY": "ftp://proxy.example"}).proxyFor(u); !errors.Is(err, errProxySetting) {
+	if _, err := newProxyResolver(testEnv{"HTTP_PROXY": "ftp://proxy.example"}.get).proxyFor(u); !errors.Is(err, errProxySetting) {
 		t.Errorf("a proxy of an unknown scheme: %v", err)
 	}
-	if _, err := newProxyResolver(config.Env{"HTTP_PROXY": proxy, "REQUEST_METHOD": "GET"}).proxyFor(u); !errors.Is(err, errProxyCGI) {
+	if _, err := newProxyResolver(testEnv{"HTTP_PROXY": proxy, "REQUEST_METHOD": "GET"}.get).proxyFor(u); !errors.Is(err, errProxyCGI) {
 		t.Errorf("HTTP_PROXY in CGI: %v", err)
 	}
-	if got, err := newProxyResolver(config.Env{"HTTPS_PROXY": proxy}).proxyFor(u); got != nil || err != nil {
+	if got, err := newProxyResolver(testEnv{"HTTPS_PROXY": proxy}.get).proxyFor(u); got != nil || err != nil {
 		t.Errorf("HTTPS_PROXY applied to http: %v, %v", got, err)
 	}
-	if got, _ := newProxyResolver(config.Env{"https_proxy": "socks5://127.0.0.1:1080"}).proxyFor(&url.URL{Scheme: "https", Host: "x.example"}); got == nil || got.Scheme != "socks5" {
+	if got, _ := newProxyResolver(testEnv{"https_proxy": "socks5://127.0.0.1:1080"}.get).proxyFor(&url.URL{Scheme: "https", Host: "x.example"}); got == nil || got.Scheme != "socks5" {
 		t.Errorf("https_proxy socks5: %v", got)
 	}
 }
 
 // The client this program owns is its own, bounded as documented.
 func TestNewHTTPClient(t *testing.T) {
-	c, err := NewHTTPClient(config.Env{})
+	c, err := NewHTTPClient(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
