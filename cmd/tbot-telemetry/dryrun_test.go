@@ -43,8 +43,10 @@ func dryRunEvent(t *testing.T, sys *testSystem, tbotArgs ...string) (event.PostH
 	return ev, code
 }
 
-// Golden events: every scenario in testdata, and the command lines of the
-// contract and tbot.md, give the event they imply.
+// Golden events: every scenario in testdata, and the command lines that
+// README.md gives as examples of TBOT_ARGS ("Commands"), give the event
+// that README.md's rules ("The event", "How destinations are counted")
+// imply.
 func TestDryRunGolden(t *testing.T) {
 	td := func(name string) string { return repoFile("testdata", name) }
 	b64 := base64.StdEncoding.EncodeToString
@@ -71,9 +73,9 @@ func TestDryRunGolden(t *testing.T) {
 		{"v2 argo-cd", []string{"start", "-c", td("v2/service-kubernetes-argo-cd.yaml")}, nil, counts{"daemon", "token", 0, 0, 1, 0}},
 		{"v2 app proxy", []string{"start", "-c", td("v2/service-application-proxy.yaml")}, nil, counts{"daemon", "token", 0, 0, 0, 1}},
 		{"v2 db tunnel", []string{"start", "-c", td("v2/service-database-tunnel.yaml")}, nil, counts{"daemon", "token", 0, 1, 0, 0}},
-		{"contract: -c with --oneshot", []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
-		{"contract: identity mode, flags only", []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
-		{"contract: -d before start", []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
+		{"README: -c with --oneshot", []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
+		{"README: identity mode, flags only", []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
+		{"README: -d before start", []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
 		{"--no-oneshot over the file", []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
 		{"flags over file: mode appends", []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,
 			counts{"daemon", "gitlab", 1, 1, 2, 1}},
