@@ -11,6 +11,10 @@ MAKEFLAGS += --no-builtin-rules
 MAKEFLAGS += --no-print-directory
 
 GO ?= go
+# The one Go version of this repository: go.mod's go line. tools/go.mod,
+# README.md and .ci/run name the same one; `make check-go-version` (part of
+# `make test`) fails when they drift apart.
+GO_VERSION := $(shell awk '$$1 == "go" {print $$2; exit}' go.mod)
 # Codegen/lint tools are pinned with `tool` directives in tools/go.mod and run
 # through `go tool`, which downloads them from the Go module proxy on first
 # use and caches the built binaries, so nothing but Go is needed.
@@ -33,6 +37,23 @@ GO_TEST_FLAGS ?=
 # How long `make fuzz` runs each fuzz target, and how long `make test` does.
 FUZZTIME ?= 30s
 CI_FUZZTIME ?= 5s
+
+# What the release is built for, and where it goes.
+RELEASE_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST_DIR := dist
+RELEASE_FILES := $(foreach t,$(RELEASE_TARGETS),tbot-telemetry-$(VERSION)-$(subst /,-,$(t)))
+# Nothing time- or path-dependent may reach a release binary: -trimpath drops
+# file system paths, -buildid= the build ID, -buildvcs=false the VCS stamp
+# (which names the time and whether the tree was modified; version and commit
+# come from -X instead). The environment pins everything else that changes
+# the output: exactly go.mod's Go (fetched through the module proxy when
+# another is installed), no cgo, no GOFLAGS from the caller, baseline CPU
+# levels.
+RELEASE_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+RELEASE_ENV := GOTOOLCHAIN=go$(GO_VERSION) CGO_ENABLED=0 GOFLAGS= GOAMD64=v1 GOARM64=v8.0
+# Where `release-check` builds its second copy; empty: a fresh cache, so that
+# nothing of the first build is reused.
+RELEASE_CHECK_GOCACHE ?=
 
 # Directories whose contents `make generate` owns (checked by checkgenerate).
 GENERATED_PATHS := gen proto
@@ -74,6 +95,42 @@ checkgenerate: generate ## Fail if `make generate` changes gen/ or proto/
 		exit 1; \
 	fi
 	@echo "checkgenerate: gen/ and proto/ are up to date"
+
+.PHONY: release
+release: ## Static, stripped, reproducible binaries for every release target in dist/, with SHA256SUMS
+	rm -rf $(DIST_DIR)
+	mkdir -p $(DIST_DIR)
+	@for target in $(RELEASE_TARGETS); do \
+		os="$${target%/*}"; arch="$${target#*/}"; \
+		echo "release: $$os/$$arch"; \
+		$(RELEASE_ENV) GOOS="$$os" GOARCH="$$arch" $(GO) build -trimpath -buildvcs=false -ldflags '$(RELEASE_LDFLAGS)' \
+			-o "$(DIST_DIR)/tbot-telemetry-$(VERSION)-$$os-$$arch" ./cmd/tbot-telemetry; \
+	done
+	cd $(DIST_DIR) && sha256sum $(RELEASE_FILES) > SHA256SUMS
+	@# The binary for this machine, if there is one, must run and say its version.
+	@host="$(DIST_DIR)/tbot-telemetry-$(VERSION)-$$($(GO) env GOHOSTOS)-$$($(GO) env GOHOSTARCH)"; \
+	if [ -e "$$host" ]; then \
+		out="$$("$$host" version)"; \
+		if [ "$$out" != "tbot-telemetry $(VERSION) (commit $(COMMIT))" ]; then \
+			echo "release: $$host version said: $$out" >&2; exit 1; \
+		fi; \
+		echo "release: $$out"; \
+	fi
+	@cat $(DIST_DIR)/SHA256SUMS
+
+.PHONY: release-check
+release-check: ## Build the release twice (from a copy elsewhere, with a fresh build cache) and compare SHA256SUMS
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(MAKE) release DIST_DIR="$$tmp/first"; \
+	mkdir "$$tmp/src"; \
+	git ls-files -z --cached --others --exclude-standard \
+		| tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$$tmp/src"; \
+	GOCACHE="$${RELEASE_CHECK_GOCACHE:-$$tmp/gocache}" $(MAKE) -C "$$tmp/src" release \
+		DIST_DIR="$$tmp/second" VERSION="$(VERSION)" COMMIT="$(COMMIT)"; \
+	if ! diff -u "$$tmp/first/SHA256SUMS" "$$tmp/second/SHA256SUMS"; then \
+		echo "release-check: two builds of the same tree differ" >&2; exit 1; \
+	fi; \
+	echo "release-check: two builds are byte-identical"
 
 .PHONY: test
 test: checkgenerate lint ## Check generated code and lint, go test -race, then each fuzz target briefly
@@ -121,5 +178,5 @@ fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s)
 	if [ "$$found" = 0 ]; then echo "fuzz: no fuzz targets found"; fi
 
 .PHONY: clean
-clean: ## Remove build outputs (bin/, .tmp/)
-	rm -rf $(BIN_DIR) .tmp
+clean: ## Remove build outputs (bin/, dist/, .tmp/)
+	rm -rf $(BIN_DIR) $(DIST_DIR) .tmp
