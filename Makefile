@@ -55,8 +55,17 @@ RELEASE_ENV := GOTOOLCHAIN=go$(GO_VERSION) CGO_ENABLED=0 GOFLAGS= GOAMD64=v1 GOA
 # nothing of the first build is reused.
 RELEASE_CHECK_GOCACHE ?=
 
-# Directories whose contents `make generate` owns (checked by checkgenerate).
-GENERATED_PATHS := gen proto
+# The wire shape that `buf breaking` holds proto/ to, besides the committed
+# proto: upstream prehog's, which this program's events must keep (see
+# README.md, "The event"). Written once by `make proto-baseline`, and never
+# rewritten to make a breaking change pass.
+BUF_BASELINE := proto/baseline.binpb
+
+# A fingerprint of the whole work tree as git sees it: tracked changes and
+# untracked files, contents included. checkgenerate compares it before and
+# after `make generate`, so that it works in a tree with work in progress too.
+TREE_STATE := { git status --porcelain=v1 --untracked-files=all; git diff --binary HEAD; \
+	git ls-files -z --others --exclude-standard | xargs -0 -r sha256sum; } | sha256sum
 
 .PHONY: help
 help: ## Describe useful make targets
@@ -80,21 +89,53 @@ generate: ## Format the protos and regenerate gen/ with buf
 	$(BUF) generate
 
 .PHONY: checkgenerate
-checkgenerate: generate ## Fail if `make generate` changes gen/ or proto/
+checkgenerate: ## Fail if `make generate` changes anything in the work tree
 	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 		echo "checkgenerate: not a git work tree, cannot compare generated files" >&2; \
 		exit 1; \
 	fi
-	@# Compare against the index (== HEAD on a fresh clone) and look for new
-	@# untracked files, e.g. a generated file that was never added.
-	@if ! git diff --quiet -- $(GENERATED_PATHS) \
-		|| [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED_PATHS))" ]; then \
-		echo "checkgenerate: generated code is out of date; run 'make generate' and commit the result:" >&2; \
-		git status --short -- $(GENERATED_PATHS) >&2; \
-		git --no-pager diff --stat -- $(GENERATED_PATHS) >&2; \
+	@# The whole tree, not only gen/ and proto/: a generator that writes
+	@# anywhere else, or a new file that was never added, shows too. Under CI
+	@# (a fresh clone) the tree must also be clean afterwards.
+	@before="$$($(TREE_STATE))"; \
+	$(MAKE) generate; \
+	if [ "$$($(TREE_STATE))" != "$$before" ]; then \
+		echo "checkgenerate: 'make generate' changed the work tree; commit its result:" >&2; \
+		git status --short >&2; \
+		exit 1; \
+	fi; \
+	if [ -n "$${CI:-}" ] && [ -n "$$(git status --porcelain)" ]; then \
+		echo "checkgenerate: the work tree is not clean after 'make generate':" >&2; \
+		git status --short >&2; \
 		exit 1; \
 	fi
-	@echo "checkgenerate: gen/ and proto/ are up to date"
+	@echo "checkgenerate: generated code is up to date"
+
+.PHONY: check-go-version
+check-go-version: ## Fail unless go.mod, tools/go.mod, README.md and .ci/run name one Go version
+	@want="$(GO_VERSION)"; fail=0; \
+	tools="$$(awk '$$1 == "go" {print $$2; exit}' tools/go.mod)"; \
+	if [ "$$tools" != "$$want" ]; then echo "check-go-version: tools/go.mod says go $$tools, go.mod says go $$want" >&2; fail=1; fi; \
+	if ! grep -qx "export GOTOOLCHAIN=go$$want" .ci/run; then echo "check-go-version: .ci/run does not set GOTOOLCHAIN=go$$want" >&2; fail=1; fi; \
+	if ! grep -q "Go $$want" README.md; then echo "check-go-version: README.md does not name Go $$want" >&2; fail=1; fi; \
+	if [ "$$fail" = 0 ]; then echo "check-go-version: go $$want everywhere (building with $$($(GO) env GOVERSION))"; fi; \
+	exit $$fail
+
+.PHONY: tidy-check
+tidy-check: ## Fail if `go mod tidy` would change go.mod/go.sum of either module
+	GOWORK=off $(GO) mod tidy -diff
+	@# Not -modfile=tools/go.mod from here: tidy would then take the root's
+	@# packages for the tools module's own.
+	cd tools && GOWORK=off $(GO) mod tidy -diff
+
+.PHONY: breaking
+breaking: ## buf breaking against the committed proto and upstream's wire shape
+	$(BUF) breaking --against '.git#ref=HEAD'
+	$(BUF) breaking --against $(BUF_BASELINE)
+
+.PHONY: proto-baseline
+proto-baseline: ## Write the wire baseline for `make breaking` (only for a deliberate new baseline)
+	$(BUF) build --exclude-source-info -o $(BUF_BASELINE)
 
 .PHONY: release
 release: ## Static, stripped, reproducible binaries for every release target in dist/, with SHA256SUMS
@@ -133,7 +174,10 @@ release-check: ## Build the release twice (from a copy elsewhere, with a fresh b
 	echo "release-check: two builds are byte-identical"
 
 .PHONY: test
-test: checkgenerate lint ## Check generated code and lint, go test -race, then each fuzz target briefly
+test: check-go-version tidy-check checkgenerate lint breaking ## Every gate CI runs: versions, tidy, generate, lint, breaking, cross-compile, go test -race, fuzz
+	@# The cross-compile of every release target, stamped and checksummed as
+	@# `make release` does, into .tmp/ (release-check proves reproducibility).
+	$(MAKE) release DIST_DIR=.tmp/cross
 	$(GO) test -race -count=1 $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz FUZZTIME=$(CI_FUZZTIME)
 
