@@ -11,6 +11,10 @@ MAKEFLAGS += --no-builtin-rules
 MAKEFLAGS += --no-print-directory
 
 GO ?= go
+# The one Go version of this repository: go.mod's go line. tools/go.mod,
+# README.md and .ci/run name the same one; `make check-go-version` (part of
+# `make test`) fails when they drift apart.
+GO_VERSION := $(shell awk '$$1 == "go" {print $$2; exit}' go.mod)
 # Codegen/lint tools are pinned with `tool` directives in tools/go.mod and run
 # through `go tool`, which downloads them from the Go module proxy on first
 # use and caches the built binaries, so nothing but Go is needed.
@@ -34,8 +38,34 @@ GO_TEST_FLAGS ?=
 FUZZTIME ?= 30s
 CI_FUZZTIME ?= 5s
 
-# Directories whose contents `make generate` owns (checked by checkgenerate).
-GENERATED_PATHS := gen proto
+# What the release is built for, and where it goes.
+RELEASE_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST_DIR := dist
+RELEASE_FILES := $(foreach t,$(RELEASE_TARGETS),tbot-telemetry-$(VERSION)-$(subst /,-,$(t)))
+# Nothing time- or path-dependent may reach a release binary: -trimpath drops
+# file system paths, -buildid= the build ID, -buildvcs=false the VCS stamp
+# (which names the time and whether the tree was modified; version and commit
+# come from -X instead). The environment pins everything else that changes
+# the output: exactly go.mod's Go (fetched through the module proxy when
+# another is installed), no cgo, no GOFLAGS from the caller, baseline CPU
+# levels.
+RELEASE_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+RELEASE_ENV := GOTOOLCHAIN=go$(GO_VERSION) CGO_ENABLED=0 GOFLAGS= GOAMD64=v1 GOARM64=v8.0
+# Where `release-check` builds its second copy; empty: a fresh cache, so that
+# nothing of the first build is reused.
+RELEASE_CHECK_GOCACHE ?=
+
+# The wire shape that `buf breaking` holds proto/ to, besides the committed
+# proto: upstream prehog's, which this program's events must keep (see
+# README.md, "The event"). Written once by `make proto-baseline`, and never
+# rewritten to make a breaking change pass.
+BUF_BASELINE := proto/baseline.binpb
+
+# A fingerprint of the whole work tree as git sees it: tracked changes and
+# untracked files, contents included. checkgenerate compares it before and
+# after `make generate`, so that it works in a tree with work in progress too.
+TREE_STATE := { git status --porcelain=v1 --untracked-files=all; git diff --binary HEAD; \
+	git ls-files -z --others --exclude-standard | xargs -0 -r sha256sum; } | sha256sum
 
 .PHONY: help
 help: ## Describe useful make targets
@@ -59,24 +89,95 @@ generate: ## Format the protos and regenerate gen/ with buf
 	$(BUF) generate
 
 .PHONY: checkgenerate
-checkgenerate: generate ## Fail if `make generate` changes gen/ or proto/
+checkgenerate: ## Fail if `make generate` changes anything in the work tree
 	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 		echo "checkgenerate: not a git work tree, cannot compare generated files" >&2; \
 		exit 1; \
 	fi
-	@# Compare against the index (== HEAD on a fresh clone) and look for new
-	@# untracked files, e.g. a generated file that was never added.
-	@if ! git diff --quiet -- $(GENERATED_PATHS) \
-		|| [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED_PATHS))" ]; then \
-		echo "checkgenerate: generated code is out of date; run 'make generate' and commit the result:" >&2; \
-		git status --short -- $(GENERATED_PATHS) >&2; \
-		git --no-pager diff --stat -- $(GENERATED_PATHS) >&2; \
+	@# The whole tree, not only gen/ and proto/: a generator that writes
+	@# anywhere else, or a new file that was never added, shows too. Under CI
+	@# (a fresh clone) the tree must also be clean afterwards.
+	@before="$$($(TREE_STATE))"; \
+	$(MAKE) generate; \
+	if [ "$$($(TREE_STATE))" != "$$before" ]; then \
+		echo "checkgenerate: 'make generate' changed the work tree; commit its result:" >&2; \
+		git status --short >&2; \
+		exit 1; \
+	fi; \
+	if [ -n "$${CI:-}" ] && [ -n "$$(git status --porcelain)" ]; then \
+		echo "checkgenerate: the work tree is not clean after 'make generate':" >&2; \
+		git status --short >&2; \
 		exit 1; \
 	fi
-	@echo "checkgenerate: gen/ and proto/ are up to date"
+	@echo "checkgenerate: generated code is up to date"
+
+.PHONY: check-go-version
+check-go-version: ## Fail unless go.mod, tools/go.mod, README.md and .ci/run name one Go version
+	@want="$(GO_VERSION)"; fail=0; \
+	tools="$$(awk '$$1 == "go" {print $$2; exit}' tools/go.mod)"; \
+	if [ "$$tools" != "$$want" ]; then echo "check-go-version: tools/go.mod says go $$tools, go.mod says go $$want" >&2; fail=1; fi; \
+	if ! grep -qx "export GOTOOLCHAIN=go$$want" .ci/run; then echo "check-go-version: .ci/run does not set GOTOOLCHAIN=go$$want" >&2; fail=1; fi; \
+	if ! grep -q "Go $$want" README.md; then echo "check-go-version: README.md does not name Go $$want" >&2; fail=1; fi; \
+	if [ "$$fail" = 0 ]; then echo "check-go-version: go $$want everywhere (building with $$($(GO) env GOVERSION))"; fi; \
+	exit $$fail
+
+.PHONY: tidy-check
+tidy-check: ## Fail if `go mod tidy` would change go.mod/go.sum of either module
+	GOWORK=off $(GO) mod tidy -diff
+	@# Not -modfile=tools/go.mod from here: tidy would then take the root's
+	@# packages for the tools module's own.
+	cd tools && GOWORK=off $(GO) mod tidy -diff
+
+.PHONY: breaking
+breaking: ## buf breaking against the committed proto and upstream's wire shape
+	$(BUF) breaking --against '.git#ref=HEAD'
+	$(BUF) breaking --against $(BUF_BASELINE)
+
+.PHONY: proto-baseline
+proto-baseline: ## Write the wire baseline for `make breaking` (only for a deliberate new baseline)
+	$(BUF) build --exclude-source-info -o $(BUF_BASELINE)
+
+.PHONY: release
+release: ## Static, stripped, reproducible binaries for every release target in dist/, with SHA256SUMS
+	rm -rf $(DIST_DIR)
+	mkdir -p $(DIST_DIR)
+	@for target in $(RELEASE_TARGETS); do \
+		os="$${target%/*}"; arch="$${target#*/}"; \
+		echo "release: $$os/$$arch"; \
+		$(RELEASE_ENV) GOOS="$$os" GOARCH="$$arch" $(GO) build -trimpath -buildvcs=false -ldflags '$(RELEASE_LDFLAGS)' \
+			-o "$(DIST_DIR)/tbot-telemetry-$(VERSION)-$$os-$$arch" ./cmd/tbot-telemetry; \
+	done
+	cd $(DIST_DIR) && sha256sum $(RELEASE_FILES) > SHA256SUMS
+	@# The binary for this machine, if there is one, must run and say its version.
+	@host="$(DIST_DIR)/tbot-telemetry-$(VERSION)-$$($(GO) env GOHOSTOS)-$$($(GO) env GOHOSTARCH)"; \
+	if [ -e "$$host" ]; then \
+		out="$$("$$host" version)"; \
+		if [ "$$out" != "tbot-telemetry $(VERSION) (commit $(COMMIT))" ]; then \
+			echo "release: $$host version said: $$out" >&2; exit 1; \
+		fi; \
+		echo "release: $$out"; \
+	fi
+	@cat $(DIST_DIR)/SHA256SUMS
+
+.PHONY: release-check
+release-check: ## Build the release twice (from a copy elsewhere, with a fresh build cache) and compare SHA256SUMS
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(MAKE) release DIST_DIR="$$tmp/first"; \
+	mkdir "$$tmp/src"; \
+	git ls-files -z --cached --others --exclude-standard \
+		| tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$$tmp/src"; \
+	GOCACHE="$${RELEASE_CHECK_GOCACHE:-$$tmp/gocache}" $(MAKE) -C "$$tmp/src" release \
+		DIST_DIR="$$tmp/second" VERSION="$(VERSION)" COMMIT="$(COMMIT)"; \
+	if ! diff -u "$$tmp/first/SHA256SUMS" "$$tmp/second/SHA256SUMS"; then \
+		echo "release-check: two builds of the same tree differ" >&2; exit 1; \
+	fi; \
+	echo "release-check: two builds are byte-identical"
 
 .PHONY: test
-test: checkgenerate lint ## Check generated code and lint, go test -race, then each fuzz target briefly
+test: check-go-version tidy-check checkgenerate lint breaking ## Every gate CI runs: versions, tidy, generate, lint, breaking, cross-compile, go test -race, fuzz
+	@# The cross-compile of every release target, stamped and checksummed as
+	@# `make release` does, into .tmp/ (release-check proves reproducibility).
+	$(MAKE) release DIST_DIR=.tmp/cross
 	$(GO) test -race -count=1 $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz FUZZTIME=$(CI_FUZZTIME)
 
@@ -121,5 +222,5 @@ fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s)
 	if [ "$$found" = 0 ]; then echo "fuzz: no fuzz targets found"; fi
 
 .PHONY: clean
-clean: ## Remove build outputs (bin/, .tmp/)
-	rm -rf $(BIN_DIR) .tmp
+clean: ## Remove build outputs (bin/, dist/, .tmp/)
+	rm -rf $(BIN_DIR) $(DIST_DIR) .tmp

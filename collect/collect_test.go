@@ -122,8 +122,8 @@ func (r *receiver) lines(t testing.TB) []string {
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }
 
-// parseLine decodes a line strictly: the contract's shape, nothing more, all
-// nine properties present.
+// parseLine decodes a line strictly: the shape README.md gives under "The
+// event", nothing more, all nine properties present.
 func parseLine(t testing.TB, line string) event.PostHog {
 	t.Helper()
 	var raw struct {
@@ -178,7 +178,7 @@ func testContext(t testing.TB, d time.Duration) context.Context {
 }
 
 // Every protocol and codec a client may pick is accepted, and its event
-// comes out as exactly the contract's line.
+// comes out as exactly the line README.md shows under "The event".
 func TestAcceptsEveryProtocol(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {

@@ -295,8 +295,9 @@ func decodeIndependently(contentType string, body []byte) (*prehogv1alpha.Submit
 	return req, validIndependently(req)
 }
 
-// validIndependently is what the contract says a receiver accepts: an event
-// that a tbot could have sent.
+// validIndependently is what README.md says collect accepts ("Seeing what
+// would be sent": it validates each event): an event that a tbot could have
+// sent.
 func validIndependently(req *prehogv1alpha.SubmitTbotEventRequest) bool {
 	if !fuzzCanonicalUUID.MatchString(req.GetDistinctId()) {
 		return false
@@ -324,7 +325,7 @@ func validIndependently(req *prehogv1alpha.SubmitTbotEventRequest) bool {
 	return true
 }
 
-// checkLineShape checks a line against the contract's dry-run shape on its
+// checkLineShape checks a line against README.md's dry-run shape on its
 // own terms: the four keys, the event name, a UUID, all nine properties,
 // and values within the receiver's bounds.
 func checkLineShape(t *testing.T, line []byte) {

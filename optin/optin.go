@@ -3,7 +3,7 @@
 //
 // It imports nothing but strconv: exec's quiet path uses it while this
 // program's heavier packages are not yet initialized (see
-// cmd/tbot-telemetry/internal/quietexec).
+// cmd/tbot-telemetry/internal/quiet).
 package optin
 
 import "strconv"

@@ -40,7 +40,7 @@ func BenchmarkDeriveAndMarshal(b *testing.B) {
 // sends as it would be between retries.
 func BenchmarkSendLoopback(b *testing.B) {
 	svc := testsupport.StartService(b)
-	client, err := NewHTTPClient(config.Env{})
+	client, err := NewHTTPClient(nil)
 	if err != nil {
 		b.Fatal(err)
 	}

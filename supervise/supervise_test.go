@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
 // testBound bounds every wait in these tests, so that none can hang.
@@ -289,6 +291,7 @@ func TestForwardRelaysToTheChild(t *testing.T) {
 		name := strings.TrimPrefix(sigName(sig.(syscall.Signal)), "SIG")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			testsupport.SkipIfInheritedIgnored(t, sig.(syscall.Signal))
 			sup := New(Options{})
 			defer sup.Close()
 			r, w, err := os.Pipe()

@@ -1,6 +1,6 @@
 module github.com/tbot-telemetry/tbot-telemetry/tools
 
-go 1.26.7
+go 1.26.8
 
 tool (
 	connectrpc.com/connect/cmd/protoc-gen-connect-go

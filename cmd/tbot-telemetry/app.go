@@ -51,7 +51,7 @@ func newSystem() *system {
 	}
 }
 
-// eventFlags are the flags of report and exec (contract: "Flags of report
+// eventFlags are the flags of report and exec (README.md: "Flags of report
 // and exec").
 type eventFlags struct {
 	dryRun      bool

@@ -107,7 +107,7 @@ func collectClient(t *testing.T, baseURL string, h2c bool, opts ...connect.Clien
 }
 
 // collectLines reads a collector's output back: whole lines only, each in
-// the contract's shape.
+// the shape README.md gives under "The event".
 func collectLines(t *testing.T, out string) []event.PostHog {
 	t.Helper()
 	if out == "" {
@@ -143,7 +143,7 @@ func collectEvent(id string) *prehogv1alpha.SubmitTbotEventRequest {
 }
 
 // The built `report` sends the event of a real tbot command line to the
-// built `collect`, which writes the line the contract promises.
+// built `collect`, which writes the line README.md promises.
 func TestCollectReceivesReport(t *testing.T) {
 	output := filepath.Join(t.TempDir(), "events.jsonl")
 	collector := collectStart(t, "--output", output)

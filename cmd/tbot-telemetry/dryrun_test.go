@@ -49,8 +49,10 @@ func dryRunEventOf(t *testing.T, sys *testSystem, version string, tbotArgs ...st
 	return ev, code
 }
 
-// Golden events: every scenario in testdata, and the command lines of the
-// contract and tbot.md, give the event they imply.
+// Golden events: every scenario in testdata, and the command lines that
+// README.md gives as examples of TBOT_ARGS ("Commands"), give the event
+// that README.md's rules ("The event", "How destinations are counted")
+// imply.
 func TestDryRunGolden(t *testing.T) {
 	td := func(name string) string { return repoFile("testdata", name) }
 	b64 := base64.StdEncoding.EncodeToString
@@ -85,9 +87,9 @@ func TestDryRunGolden(t *testing.T) {
 		{"v2 argo-cd", newest, []string{"start", "-c", td("v2/service-kubernetes-argo-cd.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
 		{"v2 app proxy", newest, []string{"start", "-c", td("v2/service-application-proxy.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
 		{"v2 db tunnel", newest, []string{"start", "-c", td("v2/service-database-tunnel.yaml")}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
-		{"contract: -c with --oneshot", newest, []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
-		{"contract: identity mode, flags only", newest, []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
-		{"contract: -d before start", v17, []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
+		{"README: -c with --oneshot", newest, []string{"start", "-c", td("v2/empty-lists.yaml"), "--oneshot"}, nil, counts{"one-shot", "azure_devops", 0, 0, 0, 0}},
+		{"README: identity mode, flags only", newest, []string{"start", "identity", "--destination=./out", "--join-method=github"}, nil, counts{"daemon", "github", 1, 0, 0, 0}},
+		{"README: -d before start", v17, []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
 		{"--no-oneshot over the file", newest, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
 		{"--no-oneshot does not win in tbot 17", v17, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"one-shot", "token", 1, 0, 0, 0}},
 		{"flags over file: mode appends", newest, []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,

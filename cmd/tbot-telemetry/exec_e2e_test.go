@@ -213,6 +213,7 @@ func TestExecForwardsSignals(t *testing.T) {
 		name := strings.TrimPrefix(execSignalName(sig), "SIG")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			testsupport.SkipIfInheritedIgnored(t, sig)
 			p := execStart(t, nil, execEnv(), "exec", "--", "sh", "-c", execTrapScript)
 			if line := p.nextLine(); line != "ready" {
 				t.Fatalf("child said %q", line)

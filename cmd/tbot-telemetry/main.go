@@ -1,7 +1,8 @@
-// Command tbot-telemetry sends tbot's anonymous, opt-in start event (RFD 0106)
-// from beside tbot: it reads the files, flags and environment that tbot
-// reads, derives the event tbot would send, and posts it to
-// prehog.v1alpha.TbotReportingService. It never changes how tbot starts.
+// Command tbot-telemetry sends tbot's anonymous, opt-in start event (the one
+// README.md describes) from beside tbot: it reads the files, flags and
+// environment that tbot reads, derives the event tbot would send, and posts
+// it to prehog.v1alpha.TbotReportingService. It never changes how tbot
+// starts.
 //
 // `exec` and `report` with telemetry off and none of their own flags never
 // reach main: package quiet runs them from its init function, before the

@@ -50,7 +50,7 @@ func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFla
 		}
 		return err
 	}
-	opts := report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env), Client: sys.httpClient, Env: sys.env, Logger: log}
+	opts := report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env.Get), Client: sys.httpClient, Getenv: sys.env.Get, Logger: log}
 	if err := report.Send(ctx, opts, req); err != nil {
 		log.Warn("Failed to send anonymous telemetry.", "error", err)
 		return err

@@ -240,8 +240,8 @@ func countWarnings(format, stderr string) int {
 
 // TestNoSecretsAnywhere runs every command at debug level, in both log
 // formats, on tbot inputs salted with planted values in every class the
-// contract names (tokens, secrets, addresses, paths, names, anything else
-// from the file), on paths that send and paths tbot refuses, and checks
+// README.md names under "The event" (tokens, secrets, addresses, paths,
+// names, anything else from the file), on paths that send and paths tbot refuses, and checks
 // that no planted value reaches stdout, stderr, the wire or the collector.
 func TestNoSecretsAnywhere(t *testing.T) {
 	root := t.TempDir()
