@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
@@ -207,15 +208,18 @@ func ownFlag(cmd *kingpin.CmdClause, token string) (known, takesValue bool) {
 	return false, false
 }
 
-// newLogger logs to stderr as tbot would: text or JSON, info or debug.
+// newLogger logs to w as tbot does (internal/tbotlog): text or JSON, info
+// or debug.
 func newLogger(w io.Writer, format string, debug bool) *slog.Logger {
+	return newClockedLogger(w, format, debug, nil)
+}
+
+// newClockedLogger is newLogger with the lines stamped by now (nil: the
+// time of each line).
+func newClockedLogger(w io.Writer, format string, debug bool, now func() time.Time) *slog.Logger {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return tbotlog.New(w, tbotlog.Options{Format: format, Level: level, Now: now})
 }

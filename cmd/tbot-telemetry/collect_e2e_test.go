@@ -41,7 +41,7 @@ type collectProcess struct {
 	stdout *testsupport.LockedBuffer
 }
 
-var collectListening = regexp.MustCompile(`msg="Collecting tbot events\." listen=(\S+)`)
+var collectListening = regexp.MustCompile(` Collecting tbot events\. listen:(\S+)`)
 
 // collectStart starts the built binary as `collect --listen 127.0.0.1:0`
 // with args, and waits for its start line to learn the port.

@@ -151,7 +151,7 @@ func TestDryRunRefusals(t *testing.T) {
 			if sys.out.Len() != 0 {
 				t.Errorf("%s: printed an event: %s", tt.name, sys.out)
 			}
-			warnings := strings.Count(sys.err.String(), "level=WARN")
+			warnings := countTextLevel(t, sys.err.String(), "WARN")
 			if warnings != 1 || !strings.Contains(sys.err.String(), tt.want) {
 				t.Errorf("%s: want one warning containing %q, got:\n%s", tt.name, tt.want, sys.err)
 			}
@@ -182,22 +182,22 @@ func TestLogging(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &first); err != nil {
 		t.Fatalf("want JSON logs (tbot's --log-format json), got %q", line)
 	}
-	if first["msg"] != "Anonymous telemetry is enabled. Find out more about anonymous telemetry at https://goteleport.com/docs/reference/machine-workload-identity/machine-id/telemetry/" {
+	if first["message"] != "Anonymous telemetry is enabled. Find out more about anonymous telemetry at https://goteleport.com/docs/reference/machine-workload-identity/machine-id/telemetry/" {
 		t.Errorf("first line %v", first)
 	}
-	if !strings.Contains(sys.err.String(), `"level":"DEBUG"`) || !strings.Contains(sys.err.String(), "--future-flag") {
+	if !strings.Contains(sys.err.String(), `"level":"debug"`) || !strings.Contains(sys.err.String(), "--future-flag") {
 		t.Errorf("want debug lines (tbot's -d) naming the passed-over flag:\n%s", sys.err)
 	}
 
 	sys = newTestSystem(t, nil)
 	dryRunEvent(t, sys, "start")
-	if !strings.HasPrefix(sys.err.String(), "time=") || !strings.Contains(sys.err.String(), "Anonymous telemetry is not enabled.") ||
-		strings.Contains(sys.err.String(), "DEBUG") {
+	if lines := textLines(t, sys.err.String()); len(lines) == 0 || !strings.HasPrefix(lines[0].Rest, "Anonymous telemetry is not enabled.") ||
+		countTextLevel(t, sys.err.String(), "DEBU") != 0 {
 		t.Errorf("want text logs at info level by default: %s", sys.err)
 	}
 	sys = newTestSystem(t, nil)
 	sys.run(t, "report", "--dry-run", "--log-format", "text", "--", "start", "--log-format", "json")
-	if !strings.HasPrefix(sys.err.String(), "time=") {
+	if len(textLines(t, sys.err.String())) == 0 {
 		t.Errorf("--log-format text must win over tbot's json: %s", sys.err)
 	}
 }

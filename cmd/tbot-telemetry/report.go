@@ -101,7 +101,7 @@ func (f *eventFlags) logger(sys *system, tbotArgs []string) *slog.Logger {
 	if format == "" {
 		format = hints.LogFormat
 	}
-	return newLogger(sys.stderr, format, f.debug || hints.Debug)
+	return newClockedLogger(sys.stderr, format, f.debug || hints.Debug, sys.now)
 }
 
 // failure is the exit status of an event that was not built or sent: none,

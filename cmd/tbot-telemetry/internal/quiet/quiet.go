@@ -21,10 +21,11 @@ package quiet
 import (
 	"io"
 	"os"
-	"strconv"
+	"runtime"
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
@@ -102,15 +103,16 @@ func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathL
 	return launch.Wait(child, p.Exec[0], signals.C(), stderr)
 }
 
-// offLine is the line main's text logger writes for the decision, byte for
-// byte (log/slog's TextHandler: time to the millisecond, both values quoted
-// since they hold spaces); a test holds the quiet paths to main's.
+// offLine is the line main's text logger writes for the decision, in the
+// same layout (package layout), with this function as its caller.
 func offLine(t time.Time, d optin.Decision) []byte {
-	b := append([]byte(nil), "time="...)
-	b = t.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, " level=INFO msg="...)
-	b = strconv.AppendQuote(b, d.LogMessage())
-	b = append(b, " reason="...)
-	b = strconv.AppendQuote(b, d.Reason)
-	return append(b, '\n')
+	_, file, line, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Line{
+		Time:      t,
+		Level:     "INFO",
+		Component: layout.Component,
+		Message:   d.LogMessage(),
+		Attrs:     []layout.Attr{{Key: "reason", Value: d.Reason}},
+		Caller:    layout.Caller(file, line),
+	})
 }
