@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
@@ -63,36 +64,51 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	}()
 
 	code := launch.Wait(child, program, signals.C(), sys.stderr)
-	awaitReport(ctx, log, reported, signals.C())
+	awaitReport(ctx, cancel, log, reported, signals.C())
 	if code != 0 {
 		return exitStatus(code)
 	}
 	return nil
 }
 
-// awaitReport waits for an unfinished send after the child has ended: until
-// it is done, the deadline passes, or a signal asks this process to stop.
-func awaitReport(ctx context.Context, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal) {
+// awaitReport waits, after the child has ended, for the send to end and
+// log its outcome: the send ends by itself at the deadline, and a stop
+// signal cancels it to end it sooner. It never returns on the deadline or
+// the signal alone, which would race the send's own line about its failure
+// and could lose it; the send watches ctx, so it ends at once when ctx is
+// done. lastWords only bounds a send that did not.
+func awaitReport(ctx context.Context, cancel context.CancelFunc, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal) {
 	select {
 	case <-reported:
 		return
 	default:
 	}
 	log.Debug("Waiting for anonymous telemetry to be sent.")
-	for {
+	done := ctx.Done()
+	for done != nil {
 		select {
 		case <-reported:
 			return
-		case <-ctx.Done():
-			return
+		case <-done:
+			done = nil
 		case sig := <-signals:
 			if supervise.IsStopRequest(sig) {
 				log.Debug("Stopped waiting for anonymous telemetry.", "signal", sig.String())
-				return
+				cancel()
+				done = nil
 			}
 		}
 	}
+	select {
+	case <-reported:
+	case <-time.After(lastWords):
+		log.Warn("Gave up waiting for anonymous telemetry to end.")
+	}
 }
+
+// lastWords is how long exec waits, once the deadline has passed or a stop
+// signal came, for the send to log its outcome.
+const lastWords = 2 * time.Second
 
 // withVariable is env with key set to value, leaving env itself as it was.
 func withVariable(env config.Env, key, value string) config.Env {

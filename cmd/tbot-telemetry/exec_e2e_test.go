@@ -323,6 +323,10 @@ exit 1`)
 	if elapsed := time.Since(launched); elapsed >= 20*time.Second {
 		t.Errorf("exit came %v after launch: the second signal did not end the wait", elapsed)
 	}
+	// The signal ended the send too, and its outcome was still logged.
+	if !strings.Contains(p.stderr.String(), "Failed to send anonymous telemetry.") {
+		t.Errorf("the send's failure was not logged:\n%s", p.stderr.String())
+	}
 }
 
 // The version is asked of the child's own binary, after the child started.
@@ -611,4 +615,26 @@ func execBuildStampProgram(b *testing.B) string {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
 	return path
+}
+
+// When the child exits at once and the endpoint never answers, the child's
+// end, the deadline and the send's failure race one another; whichever
+// comes first, exec logs the failure before it exits. Run many times, since
+// a lost line shows only in some orderings.
+func TestExecAlwaysLogsTheFailedSend(t *testing.T) {
+	endpoint := testsupport.StartSilentEndpoint(t)
+	const runs = 30
+	for i := range runs {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			res := testsupport.Run(t, execBound, execEnv("TELEPORT_ANONYMOUS_TELEMETRY=1"), append([]string{buildBinary(t),
+				"exec", "--timeout=300ms", "--endpoint=" + endpoint.URL, "--tbot-version=17.4.2", "--", "true"}, execArgsOfStart...)...)
+			if res.Code != 0 {
+				t.Errorf("exit status %d, want true's 0", res.Code)
+			}
+			if countTextLevel(t, res.Stderr, "WARN") != 1 || !strings.Contains(res.Stderr, "Failed to send anonymous telemetry.") {
+				t.Errorf("want the failure's one warning, got:\n%s", res.Stderr)
+			}
+		})
+	}
 }
