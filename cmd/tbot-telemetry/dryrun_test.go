@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -207,22 +210,96 @@ func TestUsage(t *testing.T) {
 		args []string
 		code int
 		out  string // in stdout
-		err  string // in stderr
+		err  string // the one error line's message and attributes, in full
 	}{
-		{[]string{"report", "--timeout", "soon", "--", "start"}, 2, "", "error:"},
-		{[]string{"report", "--log-format", "xml", "--", "start"}, 2, "", "error:"},
-		{[]string{"report", "--dryrun", "start"}, 2, "", "unknown flag --dryrun"},
-		{[]string{"bogus"}, 2, "", "error:"},
+		{[]string{"report", "--timeout", "soon", "--", "start"}, 2, "",
+			"--timeout is not a duration. flag:--timeout value:soon hint:a duration such as 3s or 500ms"},
+		{[]string{"report", "--timeout", "0", "--", "start"}, 2, "",
+			"--timeout must be above zero. flag:--timeout value:0 hint:a duration such as 3s or 500ms"},
+		{[]string{"report", "--timeout", "-1s", "--", "start"}, 2, "",
+			"--timeout must be above zero. flag:--timeout value:-1s hint:a duration such as 3s or 500ms"},
+		{[]string{"report", "--timeout"}, 2, "", "--timeout needs a value. flag:--timeout"},
+		{[]string{"report", "--tbot-version", "not a version!", "--", "start"}, 2, "",
+			"--tbot-version is not a version. flag:--tbot-version value:not a version! hint:X.Y.Z or X.Y.Z-pre, as tbot version prints it (17.4.2)"},
+		{[]string{"report", "--log-format", "xml", "--", "start"}, 2, "", "--log-format must be text or json. flag:--log-format value:xml"},
+		{[]string{"report", "--dryrun", "start"}, 2, "",
+			"Unknown flag --dryrun. flag:--dryrun hint:tbot-telemetry report --help lists this program's flags; tbot's own arguments go after --"},
+		{[]string{"collect", "--dry-run"}, 2, "", "Unknown flag --dry-run. flag:--dry-run hint:tbot-telemetry collect --help lists its flags"},
+		{[]string{"bogus"}, 2, "", "Unknown command bogus. hint:commands: report, exec, collect, version"},
+		{[]string{"exec", "--"}, 2, "", "exec needs PROGRAM. hint:tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"},
 		{[]string{"--help"}, 0, "report", ""},
 		{[]string{"report", "--help"}, 0, "--tbot-version", ""},
-		{[]string{"version"}, 0, "tbot-telemetry dev (commit unknown)", ""},
+		{[]string{"version"}, 0, "tbot-telemetry dev git:unknown go1.26.0 linux/amd64\n", ""},
+		{[]string{"--version"}, 0, "tbot-telemetry dev git:unknown go1.26.0 linux/amd64\n", ""},
+		{[]string{"report", "--tbot-version", "v17.4.2-rc.1", "--dry-run"}, 0, "", ""},
 	}
 	for _, tt := range tests {
 		sys := newTestSystem(t, nil)
 		code := sys.run(t, tt.args...)
-		if code != tt.code || !strings.Contains(sys.out.String(), tt.out) || !strings.Contains(sys.err.String(), tt.err) {
+		if code != tt.code || !strings.Contains(sys.out.String(), tt.out) {
 			t.Errorf("%q: exit %d (want %d)\nstdout: %s\nstderr: %s", tt.args, code, tt.code, sys.out, sys.err)
 		}
+		if tt.err == "" {
+			continue
+		}
+		lines := textLines(t, sys.err.String())
+		if len(lines) != 1 || lines[0].Level != "ERRO" || lines[0].Rest != tt.err {
+			t.Errorf("%q: want one error line %q, got:\n%s", tt.args, tt.err, sys.err)
+		}
+	}
+}
+
+// Usage errors come in the log format the arguments ask for.
+func TestUsageErrorInJSON(t *testing.T) {
+	sys := newTestSystem(t, nil)
+	if code := sys.run(t, "report", "--log-format", "json", "--timeout", "0s", "--", "start"); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := testsupport.LogLines(t, sys.err.String())
+	if len(lines) != 1 || lines[0]["level"] != "error" || lines[0]["flag"] != "--timeout" || lines[0]["component"] != "tbot-telemetry" {
+		t.Errorf("want one JSON error line naming --timeout, got:\n%s", sys.err)
+	}
+}
+
+// --version says what version says; --help names what a user must know.
+func TestHelpAndVersion(t *testing.T) {
+	version, long := newTestSystem(t, nil), newTestSystem(t, nil)
+	version.run(t, "version")
+	long.run(t, "--version")
+	if version.out.String() != long.out.String() || version.out.Len() == 0 {
+		t.Errorf("version %q, --version %q", version.out, long.out)
+	}
+	help := newTestSystem(t, nil)
+	help.run(t, "--help")
+	for _, want := range []string{"TELEPORT_ANONYMOUS_TELEMETRY", "DO_NOT_TRACK", "after --", "--log-format text", "json",
+		"Exit status", "2 for a misuse", "128+N", "127", "126", "]version"} {
+		if !strings.Contains(help.out.String(), want) {
+			t.Errorf("--help does not say %q:\n%s", want, help.out)
+		}
+	}
+}
+
+// The quiet path's list of this program's own flags is the flags that
+// report and exec list in their help, less those tbot has too.
+func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
+	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?([a-z-]+)`)
+	var got []string
+	for _, command := range []string{"report", "exec"} {
+		sys := newTestSystem(t, nil)
+		sys.run(t, command, "--help")
+		for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
+			switch m[1] {
+			case "help", "help-man", "version", "debug", "log-format":
+			default:
+				got = append(got, m[1])
+			}
+		}
+	}
+	slices.Sort(got)
+	got = slices.Compact(got)
+	want := slices.Sorted(slices.Values(quiet.OwnFlags))
+	if len(got) < 5 || !slices.Equal(got, want) {
+		t.Errorf("report's and exec's own flags %q, quiet.OwnFlags %q", got, want)
 	}
 }
 

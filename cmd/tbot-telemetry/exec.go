@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -22,8 +21,10 @@ import (
 // configuration, asking it for its version, the network) happens before the
 // child runs, and nothing the event goes through changes the exit status.
 func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string) error {
-	if len(argv) == 0 {
-		return usageError(sys, errors.New("exec needs PROGRAM after --"))
+	if len(argv) == 0 || argv[0] == "" {
+		wrong := &misuse{problem: "exec needs PROGRAM.", hint: "tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"}
+		wrong.log(sys, argv, "")
+		return exitUsage
 	}
 	// One deadline for the event, counted from launch.
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
@@ -53,6 +54,7 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	}
 
 	log := flags.logger(sys, tbotArgs)
+	warnOwnFlag(log, tbotArgs)
 	reported := make(chan struct{})
 	go func() {
 		defer close(reported)
@@ -67,6 +69,24 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	awaitReport(ctx, cancel, log, reported, signals.C())
 	if code != 0 {
 		return exitStatus(code)
+	}
+	return nil
+}
+
+// runPlain runs PROGRAM as exec does, without telemetry: for a misuse of
+// exec's own flags, which must not keep tbot from starting.
+func runPlain(sys *system, argv []string) error {
+	signals := supervise.Catch()
+	defer signals.Stop()
+	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
+	defer sup.Close()
+	sys = withSharedOutput(sys)
+	child, _, status := launch.Start(sup, argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+	if child != nil {
+		status = launch.Wait(child, argv[0], signals.C(), sys.stderr)
+	}
+	if status != 0 {
+		return exitStatus(status)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
@@ -42,6 +43,7 @@ func newTestSystem(t *testing.T, env config.Env) *testSystem {
 			env:    env,
 			now:    testsupport.Now,
 			newID:  testsupport.NewID,
+			build:  buildinfo.Info{Version: "dev", Commit: "unknown", GoVersion: "go1.26.0", Platform: "linux/amd64"},
 		},
 		out: out,
 		err: errOut,

@@ -68,6 +68,9 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 		}
 		tbotArgs = rest[1:]
 	}
+	if OwnFlagAmong(tbotArgs) != "" {
+		return Path{}, false // main warns about it
+	}
 	for _, a := range tbotArgs {
 		if a == "--" {
 			break
@@ -81,6 +84,38 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 		return Path{Decision: decision}, true
 	}
 	return Path{Exec: rest, Decision: decision}, true
+}
+
+// OwnFlags are the flags of report and exec that tbot does not have too
+// (tbot's -d/--debug and --log-format are shared, and mean the same to both).
+var OwnFlags = []string{"dry-run", "timeout", "endpoint", "tbot-version", "strict", "tbot-path", "keep-child-telemetry"}
+
+// OwnFlagAmong returns the first of args, up to a "--", that is one of
+// OwnFlags (--name, --name=value, or --no-name), or "". Among tbot's
+// arguments such a flag is a mistake: it was meant for this program but
+// goes to tbot.
+func OwnFlagAmong(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		if len(a) < 3 || a[:2] != "--" {
+			continue
+		}
+		name := a[2:]
+		for i := 0; i < len(name); i++ {
+			if name[i] == '=' {
+				name = name[:i]
+				break
+			}
+		}
+		for _, f := range OwnFlags {
+			if name == f || name == "no-"+f {
+				return a[:2+len(name)]
+			}
+		}
+	}
+	return ""
 }
 
 // Run does what main would and returns the status to exit with: for exec,

@@ -43,6 +43,9 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 		{"tbot's --no-debug", []string{"exec", "--", "tbot", "start", "--no-debug"}, off, nil},
 		{"tbot's --log-format", []string{"report", "--", "--log-format", "json", "start"}, off, nil},
 		{"tbot's --log-format=", []string{"exec", "--", "tbot", "start", "--log-format=json"}, off, nil},
+		{"report of this program's flag after --", []string{"report", "--", "--dry-run", "start"}, off, nil},
+		{"exec of this program's flag after --", []string{"exec", "--", "tbot", "start", "--timeout=1s"}, off, nil},
+		{"tbot's own -- ends the search", []string{"exec", "--", "tbot", "start", "--", "--timeout=1s"}, off, []string{"tbot", "start", "--", "--timeout=1s"}},
 		{"TBOT_DEBUG", []string{"report", "--", "start"}, map[string]string{"TBOT_DEBUG": "1"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
