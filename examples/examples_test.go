@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -383,9 +384,11 @@ func TestShellWrapper(t *testing.T) {
 		wantEvents    int
 	}{
 		{"start", "exit 0", true, []string{"start", "-c", config}, 0, "0", 1},
+		{"start after global flags", "exit 0", true, []string{"--log-format", "text", "-c", config, "start"}, 0, "0", 1},
 		{"tbot fails", "exit 3", true, []string{"start", "-c", config}, 3, "0", 1},
 		{"tbot dies of SIGTERM", "kill -TERM $$", true, []string{"start", "-c", config}, 143, "0", 1},
-		{"not a start", "exit 0", true, []string{"configure", "identity"}, 0, "0", 0},
+		{"not a start", "exit 0", true, []string{"configure", "identity"}, 0, "1", 0},
+		{"a start in another command's arguments", "exit 0", true, []string{"-c", config, "version", "start"}, 0, "1", 0},
 		{"no tbot-telemetry installed", "exit 3", false, []string{"start", "-c", config}, 3, "1", 0},
 	}
 	for _, tt := range tests {
@@ -395,7 +398,7 @@ func TestShellWrapper(t *testing.T) {
 			if tt.withTelemetry {
 				path = pathWith(binDir)
 			}
-			env := []string{path, "TBOT_BINARY=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
+			env := []string{path, "TBOT_REAL=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
 			res := runCommand(t, env, append([]string{wrapper}, tt.args...)...)
 			if res.Code != tt.wantCode {
 				t.Errorf("exit %d, want %d\n%s", res.Code, tt.wantCode, res.Stderr)
@@ -406,8 +409,81 @@ func TestShellWrapper(t *testing.T) {
 			if len(c.Events()) != tt.wantEvents {
 				t.Errorf("%d events, want %d", len(c.Events()), tt.wantEvents)
 			}
+			if tt.wantEvents == 0 && res.Stderr != "" {
+				t.Errorf("said something for a command that sends nothing:\n%s", res.Stderr)
+			}
 		})
 	}
+}
+
+// Installed as the wrapper's comment says, beside the real tbot (in a
+// directory before it on PATH), it finds the real tbot on PATH, leaves it
+// where it is, and never runs itself.
+func TestShellWrapperInstalledBesideTbot(t *testing.T) {
+	root := t.TempDir()
+	sbin, bin := filepath.Join(root, "usr/local/sbin"), filepath.Join(root, "usr/local/bin")
+	for _, dir := range []string{sbin, bin} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The real tbot where Teleport's installer puts it.
+	tbot := newFakeTbot(t, "exit 0")
+	realTbot := filepath.Join(bin, "tbot")
+	data, err := os.ReadFile(tbot.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(realTbot, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The install line of the wrapper's comment, under root.
+	install := regexp.MustCompile(`(?m)^#\s+(install -m 755 examples/tbot-wrapper.sh (/\S+))$`).FindStringSubmatch(testsupport.ReadFile(t, "tbot-wrapper.sh"))
+	if install == nil || install[2] != "/usr/local/sbin/tbot" {
+		t.Fatalf("the wrapper's comment has no install line into /usr/local/sbin: %q", install)
+	}
+	line := strings.Replace(install[1], " examples/", " ", 1)
+	line = strings.Replace(line, " /", " "+root+"/", 1)
+	if res := runCommand(t, os.Environ(), "sh", "-c", "cd "+filepath.Dir(must(filepath.Abs("tbot-wrapper.sh")))+" && "+line); res.Code != 0 {
+		t.Fatalf("%s: exit %d\n%s", line, res.Code, res.Stderr)
+	}
+	if got, _ := os.ReadFile(realTbot); string(got) != string(data) {
+		t.Fatal("the install overwrote the real tbot")
+	}
+
+	c := testsupport.StartService(t)
+	env := []string{"PATH=" + strings.Join([]string{sbin, bin, binDir, "/usr/bin", "/bin"}, ":"),
+		"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
+	config := tbotConfig(t)
+	// Run by name, as users and units do.
+	res := runCommand(t, env, "sh", "-c", `tbot "$@"`, "sh", "start", "-c", config)
+	if res.Code != 0 || len(c.Events()) != 1 {
+		t.Fatalf("tbot start: exit %d, %d events\n%s", res.Code, len(c.Events()), res.Stderr)
+	}
+	if args, _ := tbot.saw(t); args != "start -c "+config {
+		t.Errorf("the real tbot got %q", args)
+	}
+	res = runCommand(t, env, "sh", "-c", "tbot version")
+	if res.Code != 0 || res.Stderr != "" || !strings.HasPrefix(res.Stdout, "Teleport v17.4.2") || len(c.Events()) != 1 {
+		t.Errorf("tbot version: exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)
+	}
+
+	// With no other tbot on PATH, or told to run itself, it refuses.
+	alone := []string{"PATH=" + strings.Join([]string{sbin, binDir, "/usr/bin", "/bin"}, ":")}
+	if res := runCommand(t, alone, "sh", "-c", "tbot version"); res.Code != 127 || !strings.Contains(res.Stderr, "no tbot on PATH besides this wrapper") {
+		t.Errorf("alone on PATH: exit %d, stderr %q", res.Code, res.Stderr)
+	}
+	itself := append([]string{"TBOT_REAL=" + filepath.Join(sbin, "tbot")}, env...)
+	if res := runCommand(t, itself, "sh", "-c", "tbot start"); res.Code != 126 || !strings.Contains(res.Stderr, "is this wrapper") {
+		t.Errorf("TBOT_REAL is the wrapper: exit %d, stderr %q", res.Code, res.Stderr)
+	}
+}
+
+func must(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // workflow is the part of a GitHub Actions workflow the recipe uses.
