@@ -15,6 +15,7 @@ import (
 	"os"
 
 	_ "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet" // may run exec or report whole; see its package comment
+	_ "github.com/tbot-telemetry/tbot-telemetry/internal/platform"                 // Linux and macOS only; see its package comment
 )
 
 // Stamped at build time by the Makefile.
