@@ -136,7 +136,7 @@ func TestReportSendsEvent(t *testing.T) {
 	}
 }
 
-// The built binary, end to end, as a systemd ExecStartPre= would run it.
+// The built binary, end to end, as a systemd ExecStartPost= would run it.
 func TestBinaryReportSendsEvent(t *testing.T) {
 	srv := testsupport.StartService(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
