@@ -303,7 +303,7 @@ func TestKillModeUnderExec(t *testing.T) {
 trap 'echo TERM >> %[1]q' TERM
 echo ready
 while [ ! -s %[1]q ]; do sleep 0.02; done
-i=0; while [ $i -lt 25 ]; do sleep 0.02; i=$((i+1)); done
+i=0; while [ $i -lt 50 ]; do sleep 0.02; i=$((i+1)); done
 exit 0`, terms, pid))
 			ctx, cancel := context.WithTimeout(context.Background(), bound)
 			defer cancel()
@@ -319,7 +319,9 @@ exit 0`, terms, pid))
 			if lines := bufio.NewScanner(stdout); !lines.Scan() || lines.Text() != "ready" {
 				t.Fatal("tbot did not start")
 			}
-			cmd.Process.Signal(syscall.SIGTERM)
+			// systemd's signals. A shell, like any process, may merge two
+			// deliveries of one signal that arrive together, so tbot's own
+			// comes first and the test waits until tbot has seen it.
 			if tt.signalAll {
 				data, err := os.ReadFile(pid)
 				if err != nil {
@@ -328,7 +330,17 @@ exit 0`, terms, pid))
 				var tbotPID int
 				fmt.Sscan(string(data), &tbotPID)
 				syscall.Kill(tbotPID, syscall.SIGTERM)
+				for {
+					if data, _ := os.ReadFile(terms); len(data) > 0 {
+						break
+					}
+					if ctx.Err() != nil {
+						t.Fatal("tbot never saw its SIGTERM")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
 			}
+			cmd.Process.Signal(syscall.SIGTERM)
 			cmd.Wait()
 			data, _ := os.ReadFile(terms)
 			if got := strings.Count(string(data), "TERM"); got != tt.want {
