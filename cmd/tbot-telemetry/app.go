@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 			}
 			if len(argv) > 0 && argv[0] != "" {
 				wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
-				return runPlain(sys, argv)
+				return runPlain(sys, argv, usageLogFormat(args))
 			}
 		}
 		wrong.log(sys, args, "")

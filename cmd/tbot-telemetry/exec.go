@@ -48,12 +48,12 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	}
 	env := childEnv.List()
 
-	child, path, status := launch.Start(sup, argv, env, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+	log := flags.logger(sys, tbotArgs)
+	child, path, status := launch.Start(sup, argv, env, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr, sayWith(log))
 	if child == nil {
 		return exitStatus(status)
 	}
 
-	log := flags.logger(sys, tbotArgs)
 	warnOwnFlag(log, tbotArgs)
 	reported := make(chan struct{})
 	go func() {
@@ -65,7 +65,7 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		})
 	}()
 
-	code := launch.Wait(child, program, signals.C(), sys.stderr)
+	code := launch.Wait(child, program, signals.C(), sayWith(log))
 	awaitReport(ctx, cancel, log, reported, signals.C())
 	if code != 0 {
 		return exitStatus(code)
@@ -75,20 +75,28 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 
 // runPlain runs PROGRAM as exec does, without telemetry: for a misuse of
 // exec's own flags, which must not keep tbot from starting.
-func runPlain(sys *system, argv []string) error {
+func runPlain(sys *system, argv []string, logFormat string) error {
 	signals := supervise.Catch()
 	defer signals.Stop()
 	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
 	defer sup.Close()
 	sys = withSharedOutput(sys)
-	child, _, status := launch.Start(sup, argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+	say := sayWith(newClockedLogger(sys.stderr, logFormat, false, sys.now))
+	child, _, status := launch.Start(sup, argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr, say)
 	if child != nil {
-		status = launch.Wait(child, argv[0], signals.C(), sys.stderr)
+		status = launch.Wait(child, argv[0], signals.C(), say)
 	}
 	if status != 0 {
 		return exitStatus(status)
 	}
 	return nil
+}
+
+// sayWith logs launch's lines about PROGRAM with log.
+func sayWith(log *slog.Logger) launch.Say {
+	return func(message, program, reason string) {
+		log.Error(message, "program", program, "reason", reason)
+	}
 }
 
 // awaitReport waits, after the child has ended, for the send to end and

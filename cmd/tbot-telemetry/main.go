@@ -11,7 +11,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 
 	_ "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet" // may run exec or report whole; see its package comment
@@ -32,7 +31,8 @@ func main() {
 	case errors.As(err, &exit):
 		os.Exit(int(exit))
 	default:
-		fmt.Fprintf(os.Stderr, "tbot-telemetry: %v\n", err)
+		// Only collect returns such errors (it has no --log-format).
+		newLogger(os.Stderr, "text", false).Error("tbot-telemetry stopped on an error.", "error", err)
 		os.Exit(1)
 	}
 }

@@ -15,7 +15,7 @@ import (
 func TestQuietPathsBehaveAsMain(t *testing.T) {
 	_, notExecutable, notAProgram := execUnrunnable(t)
 	// The time and the caller (main's or package quiet's) may differ.
-	stamp := regexp.MustCompile(`(?m)^\S+ (INFO .*) \S+\.go:\d+$`)
+	stamp := regexp.MustCompile(`(?m)^\S+ ((?:INFO|ERRO) .*) \S+\.go:\d+$`)
 	config := repoFile("testdata", "v2", "outputs-and-services.yaml")
 	for _, tt := range []struct {
 		name    string

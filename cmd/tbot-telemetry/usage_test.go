@@ -92,3 +92,50 @@ func TestDebugLineNamesTheBuild(t *testing.T) {
 		t.Errorf("at info level the line names the build: %q", first.Rest)
 	}
 }
+
+// Every line any command writes on stderr is one of tbot's, in the format
+// asked for (tbot's --log-format json, or ours).
+func TestEveryCommandLogsInTbotsFormat(t *testing.T) {
+	silent := testsupport.StartSilentEndpoint(t)
+	start := []string{"start", "--token=x", "--proxy-server=a:1"}
+	commands := [][]string{
+		{"report", "--timeout=300ms", "--endpoint=" + silent.URL, "--tbot-version=1.2.3", "--debug"},
+		{"report", "--dry-run", "--debug", "--tbot-path=/nonexistent/tbot"},
+		{"report", "--timeout=0"},
+		{"report", "--no-such-flag"},
+		{"exec", "--timeout=300ms", "--endpoint=" + silent.URL, "--debug", "--", "no-such-tbot"},
+		{"exec", "--timeout=0", "--", "no-such-tbot"},
+		{"exec", "--timeout=300ms", "--endpoint=" + silent.URL, "--", "true"},
+	}
+	for _, env := range []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY=0"} {
+		for _, format := range []string{"text", "json"} {
+			for _, command := range commands {
+				argv := append([]string{buildBinary(t), command[0], "--log-format=" + format}, command[1:]...)
+				if command[0] == "report" {
+					argv = append(argv, "--")
+				}
+				argv = append(argv, start...)
+				res := testsupport.Run(t, execBound, execEnv(env), argv...)
+				if res.Stderr == "" {
+					t.Errorf("%q: no logs at all", argv[1:])
+				}
+				if format == "text" {
+					textLines(t, res.Stderr)
+					continue
+				}
+				for _, l := range testsupport.LogLines(t, res.Stderr) {
+					for _, key := range []string{"timestamp", "level", "caller", "message", "component"} {
+						if _, ok := l[key].(string); !ok {
+							t.Errorf("%q: JSON line without %s: %v", argv[1:], key, l)
+						}
+					}
+				}
+			}
+		}
+	}
+	// collect has text logs only.
+	res := testsupport.Run(t, execBound, execEnv(), buildBinary(t), "collect", "--listen", "127.0.0.1")
+	if len(textLines(t, res.Stderr)) != 1 {
+		t.Errorf("collect: %q", res.Stderr)
+	}
+}

@@ -130,12 +130,29 @@ func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathL
 	defer signals.Stop()
 	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
 	defer sup.Close()
-	child, _, status := launch.Start(sup, p.Exec, env, pathList, stdin, stdout, stderr)
+	say := func(message, program, reason string) {
+		stderr.Write(errorLine(now(), message, program, reason))
+	}
+	child, _, status := launch.Start(sup, p.Exec, env, pathList, stdin, stdout, stderr, say)
 	if child == nil {
 		return status
 	}
 	stderr.Write(offLine(now(), p.Decision))
-	return launch.Wait(child, p.Exec[0], signals.C(), stderr)
+	return launch.Wait(child, p.Exec[0], signals.C(), say)
+}
+
+// errorLine is the line main's text logger writes about PROGRAM, with this
+// function as its caller.
+func errorLine(t time.Time, message, program, reason string) []byte {
+	_, file, line, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Line{
+		Time:      t,
+		Level:     "ERROR",
+		Component: layout.Component,
+		Message:   message,
+		Attrs:     []layout.Attr{{Key: "program", Value: program}, {Key: "reason", Value: reason}},
+		Caller:    layout.Caller(file, line),
+	})
 }
 
 // offLine is the line main's text logger writes for the decision, in the
