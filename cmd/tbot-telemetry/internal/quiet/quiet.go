@@ -6,8 +6,8 @@
 //   - `report [--] TBOT_ARGS...` only has to say that telemetry is off.
 //
 // Initializing those packages is most of this program's start-up time, and
-// both commands sit in front of tbot's start (exec as its parent, report as
-// a systemd ExecStartPre=). Each takes only invocations with no flag of the
+// both commands run at each of tbot's starts (exec as its parent, report as
+// a systemd ExecStartPost=). Each takes only invocations with no flag of the
 // command's own and nothing that changes how main would log (tbot's
 // -d/--debug/--log-format in the arguments, or TBOT_DEBUG), and then does
 // exactly what main would; main handles everything else.
