@@ -71,9 +71,9 @@ type eventFlags struct {
 
 func (f *eventFlags) register(cmd *kingpin.CmdClause) {
 	cmd.Flag("dry-run", "Print the event on stdout and send nothing.").BoolVar(&f.dryRun)
-	cmd.Flag("timeout", "One deadline for the whole send: version probe, DNS, TLS, retries.").Default("3s").StringVar(&f.timeoutText)
+	cmd.Flag("timeout", "One deadline for the whole send: version probe, DNS, TLS, retries (a duration above zero).").Default("3s").StringVar(&f.timeoutText)
 	cmd.Flag("endpoint", "Where to send (default $TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS, else "+report.DefaultEndpoint+").").PlaceHolder("URL").StringVar(&f.endpoint)
-	cmd.Flag("tbot-version", "The tbot version to report; otherwise tbot is asked.").PlaceHolder("X.Y.Z").StringVar(&f.tbotVersion)
+	cmd.Flag("tbot-version", "The tbot version to report, X.Y.Z or X.Y.Z-pre; otherwise tbot is asked.").PlaceHolder("X.Y.Z").StringVar(&f.tbotVersion)
 	cmd.Flag("log-format", "Log format on stderr, text or json, in tbot's layout (default: tbot's own --log-format, else text).").PlaceHolder("text|json").StringVar(&f.logFormat)
 	cmd.Flag("debug", "Debug logs (default: tbot's own -d/--debug).").BoolVar(&f.debug)
 	cmd.Flag("strict", "Exit 1 when the event could not be built or sent.").BoolVar(&f.strict)
