@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,12 +154,47 @@ func unitDirectives(unit, section string) map[string][]string {
 	return out
 }
 
+// verifyUnit runs systemd-analyze verify on unit, where the machine has it.
+// The binaries are not installed here, so that complaint alone is allowed.
+func verifyUnit(t *testing.T, name, unit string) {
+	t.Helper()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Log("not verified: no systemd-analyze on this machine; the directives were checked as text")
+		return
+	}
+	copyPath := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(copyPath, []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runCommand(t, os.Environ(), analyze, "verify", copyPath)
+	complaints := 0
+	for _, line := range strings.Split(strings.TrimSpace(res.Stdout+res.Stderr), "\n") {
+		if line != "" && strings.Contains(line, name) && !strings.Contains(line, "is not executable") {
+			t.Errorf("systemd-analyze: %s", line)
+			complaints++
+		}
+	}
+	if res.Code != 0 && complaints == 0 && !strings.Contains(res.Stderr, "is not executable") {
+		t.Errorf("systemd-analyze verify: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+}
+
 func TestSystemdUnit(t *testing.T) {
 	unit := testsupport.ReadFile(t, "systemd/tbot.service")
 	service := unitDirectives(unit, "Service")
-	const preStart = "-/usr/local/bin/tbot-telemetry report -- start -c /etc/tbot.yaml"
-	if got := service["ExecStartPre"]; len(got) != 1 || got[0] != preStart {
-		t.Fatalf("ExecStartPre=%q, want %q", got, preStart)
+	const postStart = "-/usr/local/bin/tbot-telemetry report -- start -c /etc/tbot.yaml"
+	if got := service["ExecStartPost"]; len(got) != 1 || got[0] != postStart {
+		t.Fatalf("ExecStartPost=%q, want %q", got, postStart)
+	}
+	if got := service["ExecStartPre"]; len(got) != 0 {
+		t.Errorf("ExecStartPre=%q: tbot would wait for it", got)
+	}
+	if got := service["Type"]; len(got) != 1 || got[0] != "simple" {
+		t.Errorf("Type=%q: ExecStartPost= runs at tbot's start only for simple", got)
+	}
+	if len(service["User"]) != 1 || len(service["Group"]) != 1 || service["User"][0] == "root" {
+		t.Errorf("User=%q Group=%q: want a dedicated user", service["User"], service["Group"])
 	}
 	if got := service["Environment"]; len(got) != 1 || got[0] != "TELEPORT_ANONYMOUS_TELEMETRY=1" {
 		t.Errorf("Environment=%q: the opt-in is missing", got)
@@ -170,29 +206,7 @@ func TestSystemdUnit(t *testing.T) {
 	if got := service["Restart"]; len(got) != 1 || got[0] != "always" {
 		t.Errorf("Restart=%q", got)
 	}
-
-	t.Run("systemd-analyze verify", func(t *testing.T) {
-		analyze, err := exec.LookPath("systemd-analyze")
-		if err != nil {
-			t.Skip("skipped: no systemd-analyze on this machine; the directives were checked as text above")
-		}
-		dir := t.TempDir()
-		copyPath := filepath.Join(dir, "tbot.service")
-		if err := os.WriteFile(copyPath, []byte(unit), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		res := runCommand(t, os.Environ(), analyze, "verify", copyPath)
-		if res.Code != 0 {
-			t.Fatalf("systemd-analyze verify: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
-		}
-		for _, line := range strings.Split(strings.TrimSpace(res.Stdout+res.Stderr), "\n") {
-			// The binaries are not installed here; anything else is a
-			// mistake in the unit.
-			if line != "" && strings.Contains(line, "tbot.service") && !strings.Contains(line, "is not executable") {
-				t.Errorf("systemd-analyze: %s", line)
-			}
-		}
-	})
+	verifyUnit(t, "tbot.service", unit)
 
 	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), testsupport.StartService(t)
 	paths := map[string]string{
@@ -202,21 +216,6 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	env := append([]string{pathWith(), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}, service["Environment"]...)
 
-	// The pre-start, as systemd runs it ("-" is systemd's, not part of
-	// the command).
-	pre := replaceAll(strings.Fields(strings.TrimPrefix(preStart, "-")), paths)
-	if res := runCommand(t, env, pre...); res.Code != 0 {
-		t.Fatalf("pre-start exit %d\n%s", res.Code, res.Stderr)
-	}
-	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetDestinationsOther() != 1 {
-		t.Errorf("event %v is not this configuration's", ev)
-	}
-	// A pre-start that cannot build the event still succeeds.
-	broken := replaceAll(pre, map[string]string{config: filepath.Join(t.TempDir(), "missing.yaml")})
-	if res := runCommand(t, env, broken...); res.Code != 0 {
-		t.Errorf("pre-start with a missing file exit %d", res.Code)
-	}
-
 	main := replaceAll(strings.Fields(start[0]), paths)
 	if res := runCommand(t, env, main...); res.Code != 0 {
 		t.Fatalf("ExecStart exit %d\n%s", res.Code, res.Stderr)
@@ -224,8 +223,130 @@ func TestSystemdUnit(t *testing.T) {
 	if args, telemetry := tbot.saw(t); telemetry != "0" || args != "start -c "+config {
 		t.Errorf("tbot got %q with telemetry %q; want its start with telemetry 0", args, telemetry)
 	}
+
+	// The post-start, as systemd runs it ("-" is systemd's, not part of
+	// the command).
+	post := replaceAll(strings.Fields(strings.TrimPrefix(postStart, "-")), paths)
+	if res := runCommand(t, env, post...); res.Code != 0 {
+		t.Fatalf("post-start exit %d\n%s", res.Code, res.Stderr)
+	}
+	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetDestinationsOther() != 1 {
+		t.Errorf("event %v is not this configuration's", ev)
+	}
+	// A post-start that cannot build the event still succeeds.
+	broken := replaceAll(post, map[string]string{config: filepath.Join(t.TempDir(), "missing.yaml")})
+	if res := runCommand(t, env, broken...); res.Code != 0 {
+		t.Errorf("post-start with a missing file exit %d", res.Code)
+	}
 	if len(c.Events()) != 1 {
 		t.Errorf("%d events for one start", len(c.Events()))
+	}
+}
+
+func TestSystemdOneshotUnit(t *testing.T) {
+	unit := testsupport.ReadFile(t, "systemd/tbot-oneshot.service")
+	service := unitDirectives(unit, "Service")
+	if got := service["Type"]; len(got) != 1 || got[0] != "oneshot" {
+		t.Errorf("Type=%q", got)
+	}
+	if got := service["KillMode"]; len(got) != 1 || got[0] != "mixed" {
+		t.Errorf("KillMode=%q: tbot would get the stop signal from systemd and again from exec", got)
+	}
+	if len(service["ExecStartPost"]) != 0 || len(service["ExecStartPre"]) != 0 {
+		t.Errorf("ExecStartPre/Post in a oneshot unit: %q %q", service["ExecStartPre"], service["ExecStartPost"])
+	}
+	if len(service["User"]) != 1 || len(service["Group"]) != 1 || service["User"][0] == "root" {
+		t.Errorf("User=%q Group=%q: want a dedicated user", service["User"], service["Group"])
+	}
+	start := service["ExecStart"]
+	if len(start) != 1 || !strings.HasPrefix(start[0], "/usr/local/bin/tbot-telemetry exec -- /usr/local/bin/tbot start ") {
+		t.Fatalf("ExecStart=%q is not tbot through exec", start)
+	}
+	verifyUnit(t, "tbot-oneshot.service", unit)
+
+	// tbot's failure is the unit's, and the event is still sent.
+	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 4"), testsupport.StartService(t)
+	argv := replaceAll(strings.Fields(start[0]), map[string]string{
+		"/usr/local/bin/tbot-telemetry": builtBinary(), "/usr/local/bin/tbot": tbot.path, "/etc/tbot.yaml": config,
+	})
+	env := append([]string{pathWith(), "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}, service["Environment"]...)
+	if res := runCommand(t, env, argv...); res.Code != 4 {
+		t.Errorf("exit %d, want tbot's 4\n%s", res.Code, res.Stderr)
+	}
+	if _, telemetry := tbot.saw(t); telemetry != "0" {
+		t.Errorf("tbot got telemetry %q, want 0", telemetry)
+	}
+	if ev := c.OnlyEvent(t).GetStart(); ev.GetRunMode() != prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT {
+		t.Errorf("event %v is not a one-shot start", ev)
+	}
+}
+
+// What systemd's stop does to tbot under exec, with real signals: with
+// KillMode=control-group systemd signals every process of the unit, exec
+// and tbot, and exec relays its own to tbot, so tbot gets two; with
+// KillMode=mixed only exec is signalled, and tbot gets one.
+func TestKillModeUnderExec(t *testing.T) {
+	for _, tt := range []struct {
+		killMode  string
+		signalAll bool
+		want      int
+	}{
+		{"control-group", true, 2},
+		{"mixed", false, 1},
+	} {
+		t.Run(tt.killMode, func(t *testing.T) {
+			dir := t.TempDir()
+			terms, pid := filepath.Join(dir, "terms"), filepath.Join(dir, "pid")
+			// A tbot that counts its SIGTERMs, and leaves a moment after
+			// the first for any other to arrive.
+			tbot := newFakeTbot(t, fmt.Sprintf(`echo $$ > %[2]q
+trap 'echo TERM >> %[1]q' TERM
+echo ready
+while [ ! -s %[1]q ]; do sleep 0.02; done
+i=0; while [ $i -lt 50 ]; do sleep 0.02; i=$((i+1)); done
+exit 0`, terms, pid))
+			ctx, cancel := context.WithTimeout(context.Background(), bound)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, builtBinary(), "exec", "--", tbot.path, "start")
+			cmd.Env = []string{pathWith()}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if lines := bufio.NewScanner(stdout); !lines.Scan() || lines.Text() != "ready" {
+				t.Fatal("tbot did not start")
+			}
+			// systemd's signals. A shell, like any process, may merge two
+			// deliveries of one signal that arrive together, so tbot's own
+			// comes first and the test waits until tbot has seen it.
+			if tt.signalAll {
+				data, err := os.ReadFile(pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var tbotPID int
+				fmt.Sscan(string(data), &tbotPID)
+				syscall.Kill(tbotPID, syscall.SIGTERM)
+				for {
+					if data, _ := os.ReadFile(terms); len(data) > 0 {
+						break
+					}
+					if ctx.Err() != nil {
+						t.Fatal("tbot never saw its SIGTERM")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			data, _ := os.ReadFile(terms)
+			if got := strings.Count(string(data), "TERM"); got != tt.want {
+				t.Errorf("tbot got SIGTERM %d times, want %d", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -286,7 +407,10 @@ func TestContainerDockerfile(t *testing.T) {
 		t.Errorf("COPY %q: want %q", d.copies, want)
 	}
 	// Building the image needs a Docker daemon and the registries; the
-	// test runs its entrypoint instead, as the container would.
+	// test runs the build stage's RUN here, with the build arguments the
+	// comment gives, and then the entrypoint, as the container would.
+	checkDockerBuildStamps(t, d)
+	checkDockerignoreKeepsTheBuild(t)
 
 	// docker run IMAGE: ENTRYPOINT + CMD, tbot on PATH.
 	config, tbot, c := tbotConfig(t), newFakeTbot(t, "exit 0"), testsupport.StartService(t)
@@ -302,6 +426,81 @@ func TestContainerDockerfile(t *testing.T) {
 	}
 	if ev := c.OnlyEvent(t).GetStart(); ev.GetJoinType() != "kubernetes" || ev.GetVersion() != "19.1.0" {
 		t.Errorf("event %v", ev)
+	}
+}
+
+// checkDockerBuildStamps runs the build stage's go build in this checkout,
+// with the stamping build arguments set, and checks that the binary says
+// them.
+func checkDockerBuildStamps(t *testing.T, d dockerfile) {
+	t.Helper()
+	args := map[string]string{"TBOT_TELEMETRY_VERSION": "v9.8.7", "TBOT_TELEMETRY_COMMIT": "abc1234"}
+	for name := range args {
+		if !contains(d.args, name+"=dev") && !contains(d.args, name+"=unknown") {
+			t.Errorf("ARG %q: no %s with a default", d.args, name)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "tbot-telemetry")
+	run := strings.Replace(d.runs[0], "-o /out/tbot-telemetry", "-o "+out, 1)
+	cmd := exec.Command("sh", "-c", run)
+	cmd.Dir = ".."
+	cmd.Env = os.Environ()
+	for k, v := range args {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the build stage's RUN: %v\n%s", err, b)
+	}
+	res := runCommand(t, nil, out, "version")
+	if !strings.HasPrefix(res.Stdout, "tbot-telemetry v9.8.7 git:abc1234") {
+		t.Errorf("the image's binary says %q, want the stamped version and commit", res.Stdout)
+	}
+}
+
+// checkDockerignoreKeepsTheBuild checks that Dockerfile.dockerignore keeps
+// out .git and leaves in every file the build needs.
+func checkDockerignoreKeepsTheBuild(t *testing.T) {
+	t.Helper()
+	var patterns []string
+	for _, line := range strings.Split(testsupport.ReadFile(t, "container/Dockerfile.dockerignore"), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			patterns = append(patterns, line)
+		}
+	}
+	ignored := func(path string) bool {
+		parts := strings.Split(path, "/")
+		for _, p := range patterns {
+			if rest, ok := strings.CutPrefix(p, "**/"); ok {
+				for _, part := range parts {
+					if m, _ := filepath.Match(rest, part); m {
+						return true
+					}
+				}
+				continue
+			}
+			if m, _ := filepath.Match(p, parts[0]); m {
+				return true
+			}
+		}
+		return false
+	}
+	if !ignored(".git") {
+		t.Error(".git is in the build context")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", "../cmd/tbot-telemetry").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Abs("..")
+	needed := []string{"go.mod", "go.sum"}
+	for _, dir := range strings.Fields(string(out)) {
+		rel, _ := filepath.Rel(root, dir)
+		needed = append(needed, rel+"/x.go")
+	}
+	for _, path := range needed {
+		if ignored(path) {
+			t.Errorf("the build needs %s, which Dockerfile.dockerignore leaves out", path)
+		}
 	}
 }
 
@@ -383,9 +582,11 @@ func TestShellWrapper(t *testing.T) {
 		wantEvents    int
 	}{
 		{"start", "exit 0", true, []string{"start", "-c", config}, 0, "0", 1},
+		{"start after global flags", "exit 0", true, []string{"--log-format", "text", "-c", config, "start"}, 0, "0", 1},
 		{"tbot fails", "exit 3", true, []string{"start", "-c", config}, 3, "0", 1},
 		{"tbot dies of SIGTERM", "kill -TERM $$", true, []string{"start", "-c", config}, 143, "0", 1},
-		{"not a start", "exit 0", true, []string{"configure", "identity"}, 0, "0", 0},
+		{"not a start", "exit 0", true, []string{"configure", "identity"}, 0, "1", 0},
+		{"a start in another command's arguments", "exit 0", true, []string{"-c", config, "version", "start"}, 0, "1", 0},
 		{"no tbot-telemetry installed", "exit 3", false, []string{"start", "-c", config}, 3, "1", 0},
 	}
 	for _, tt := range tests {
@@ -395,7 +596,7 @@ func TestShellWrapper(t *testing.T) {
 			if tt.withTelemetry {
 				path = pathWith(binDir)
 			}
-			env := []string{path, "TBOT_BINARY=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
+			env := []string{path, "TBOT_REAL=" + tbot.path, "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
 			res := runCommand(t, env, append([]string{wrapper}, tt.args...)...)
 			if res.Code != tt.wantCode {
 				t.Errorf("exit %d, want %d\n%s", res.Code, tt.wantCode, res.Stderr)
@@ -406,8 +607,81 @@ func TestShellWrapper(t *testing.T) {
 			if len(c.Events()) != tt.wantEvents {
 				t.Errorf("%d events, want %d", len(c.Events()), tt.wantEvents)
 			}
+			if tt.wantEvents == 0 && res.Stderr != "" {
+				t.Errorf("said something for a command that sends nothing:\n%s", res.Stderr)
+			}
 		})
 	}
+}
+
+// Installed as the wrapper's comment says, beside the real tbot (in a
+// directory before it on PATH), it finds the real tbot on PATH, leaves it
+// where it is, and never runs itself.
+func TestShellWrapperInstalledBesideTbot(t *testing.T) {
+	root := t.TempDir()
+	sbin, bin := filepath.Join(root, "usr/local/sbin"), filepath.Join(root, "usr/local/bin")
+	for _, dir := range []string{sbin, bin} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The real tbot where Teleport's installer puts it.
+	tbot := newFakeTbot(t, "exit 0")
+	realTbot := filepath.Join(bin, "tbot")
+	data, err := os.ReadFile(tbot.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(realTbot, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The install line of the wrapper's comment, under root.
+	install := regexp.MustCompile(`(?m)^#\s+(install -m 755 examples/tbot-wrapper.sh (/\S+))$`).FindStringSubmatch(testsupport.ReadFile(t, "tbot-wrapper.sh"))
+	if install == nil || install[2] != "/usr/local/sbin/tbot" {
+		t.Fatalf("the wrapper's comment has no install line into /usr/local/sbin: %q", install)
+	}
+	line := strings.Replace(install[1], " examples/", " ", 1)
+	line = strings.Replace(line, " /", " "+root+"/", 1)
+	if res := runCommand(t, os.Environ(), "sh", "-c", "cd "+filepath.Dir(must(filepath.Abs("tbot-wrapper.sh")))+" && "+line); res.Code != 0 {
+		t.Fatalf("%s: exit %d\n%s", line, res.Code, res.Stderr)
+	}
+	if got, _ := os.ReadFile(realTbot); string(got) != string(data) {
+		t.Fatal("the install overwrote the real tbot")
+	}
+
+	c := testsupport.StartService(t)
+	env := []string{"PATH=" + strings.Join([]string{sbin, bin, binDir, "/usr/bin", "/bin"}, ":"),
+		"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL}
+	config := tbotConfig(t)
+	// Run by name, as users and units do.
+	res := runCommand(t, env, "sh", "-c", `tbot "$@"`, "sh", "start", "-c", config)
+	if res.Code != 0 || len(c.Events()) != 1 {
+		t.Fatalf("tbot start: exit %d, %d events\n%s", res.Code, len(c.Events()), res.Stderr)
+	}
+	if args, _ := tbot.saw(t); args != "start -c "+config {
+		t.Errorf("the real tbot got %q", args)
+	}
+	res = runCommand(t, env, "sh", "-c", "tbot version")
+	if res.Code != 0 || res.Stderr != "" || !strings.HasPrefix(res.Stdout, "Teleport v19.1.0") || len(c.Events()) != 1 {
+		t.Errorf("tbot version: exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)
+	}
+
+	// With no other tbot on PATH, or told to run itself, it refuses.
+	alone := []string{"PATH=" + strings.Join([]string{sbin, binDir, "/usr/bin", "/bin"}, ":")}
+	if res := runCommand(t, alone, "sh", "-c", "tbot version"); res.Code != 127 || !strings.Contains(res.Stderr, "no tbot on PATH besides this wrapper") {
+		t.Errorf("alone on PATH: exit %d, stderr %q", res.Code, res.Stderr)
+	}
+	itself := append([]string{"TBOT_REAL=" + filepath.Join(sbin, "tbot")}, env...)
+	if res := runCommand(t, itself, "sh", "-c", "tbot start"); res.Code != 126 || !strings.Contains(res.Stderr, "is this wrapper") {
+		t.Errorf("TBOT_REAL is the wrapper: exit %d, stderr %q", res.Code, res.Stderr)
+	}
+}
+
+func must(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // workflow is the part of a GitHub Actions workflow the recipe uses.

@@ -64,3 +64,7 @@
 // PROGRAM from an init function when telemetry is off, relies on this
 // package being ready before them (a test of cmd/tbot-telemetry checks it).
 package supervise
+
+// Unix only: a build for another platform stops at package platform, with
+// a message that says so.
+import _ "github.com/tbot-telemetry/tbot-telemetry/internal/platform"

@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
@@ -38,6 +40,8 @@ type system struct {
 	newID          func() (uuid.UUID, error)
 	// httpClient sends the event; nil means the client this program builds.
 	httpClient *http.Client
+	// build is what this build of the program says about itself.
+	build buildinfo.Info
 }
 
 func newSystem() *system {
@@ -48,6 +52,7 @@ func newSystem() *system {
 		env:    config.EnvFromList(os.Environ()),
 		now:    time.Now,
 		newID:  uuid.NewRandom,
+		build:  buildinfo.Read(version, commit),
 	}
 }
 
@@ -55,7 +60,8 @@ func newSystem() *system {
 // and exec").
 type eventFlags struct {
 	dryRun      bool
-	timeout     time.Duration
+	timeoutText string        // as given; validate checks it
+	timeout     time.Duration // from timeoutText, once validated
 	endpoint    string
 	tbotVersion string
 	logFormat   string
@@ -65,10 +71,10 @@ type eventFlags struct {
 
 func (f *eventFlags) register(cmd *kingpin.CmdClause) {
 	cmd.Flag("dry-run", "Print the event on stdout and send nothing.").BoolVar(&f.dryRun)
-	cmd.Flag("timeout", "One deadline for the whole send: version probe, DNS, TLS, retries.").Default("3s").DurationVar(&f.timeout)
+	cmd.Flag("timeout", "One deadline for the whole send: version probe, DNS, TLS, retries (a duration above zero).").Default("3s").StringVar(&f.timeoutText)
 	cmd.Flag("endpoint", "Where to send (default $TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS, else "+report.DefaultEndpoint+").").PlaceHolder("URL").StringVar(&f.endpoint)
-	cmd.Flag("tbot-version", "The tbot version to report; otherwise tbot is asked.").PlaceHolder("X.Y.Z").StringVar(&f.tbotVersion)
-	cmd.Flag("log-format", "Log format on stderr (default: tbot's own --log-format, else text).").EnumVar(&f.logFormat, "text", "json")
+	cmd.Flag("tbot-version", "The tbot version to report, X.Y.Z or X.Y.Z-pre; otherwise tbot is asked.").PlaceHolder("X.Y.Z").StringVar(&f.tbotVersion)
+	cmd.Flag("log-format", "Log format on stderr, text or json, in tbot's layout (default: tbot's own --log-format, else text).").PlaceHolder("text|json").StringVar(&f.logFormat)
 	cmd.Flag("debug", "Debug logs (default: tbot's own -d/--debug).").BoolVar(&f.debug)
 	cmd.Flag("strict", "Exit 1 when the event could not be built or sent.").BoolVar(&f.strict)
 }
@@ -77,10 +83,11 @@ func (f *eventFlags) register(cmd *kingpin.CmdClause) {
 // the command they name.
 func run(ctx context.Context, args []string, sys *system) error {
 	config.DisableFileExpansion() // for this program's own arguments too
-	app := kingpin.New("tbot-telemetry", "Sends tbot's anonymous, opt-in start event (RFD 0106) from beside tbot.").
-		UsageWriter(sys.stdout).ErrorWriter(sys.stderr)
-	terminated := false
-	app.Terminate(func(int) { terminated = true })
+	app := kingpin.New("tbot-telemetry", appHelp).
+		UsageWriter(sys.stdout).ErrorWriter(sys.stderr).Version(sys.build.String())
+	// kingpin calls Terminate once it has written --help, --version or a
+	// completion, and expects it not to return; parse stops there.
+	app.Terminate(func(int) { panic(terminated{}) })
 
 	var (
 		reportFlags, execFlags eventFlags
@@ -89,12 +96,12 @@ func run(ctx context.Context, args []string, sys *system) error {
 		keepChildTelemetry     bool
 		listen, output         string
 	)
-	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS (e.g. from systemd ExecStartPre=).")
+	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
 	reportFlags.register(report)
 	report.Flag("tbot-path", "The tbot binary to ask for its version.").Default("tbot").StringVar(&tbotPath)
 	report.Arg("tbot-args", "tbot's arguments, as they follow `tbot` on its command line.").StringsVar(&tbotArgs)
 
-	execCmd := app.Command("exec", "Start PROGRAM (tbot) at once and send its start event beside it.")
+	execCmd := app.Command("exec", "Start PROGRAM (tbot) at once and send its start event beside it. Exits with PROGRAM's status (128+N: died of signal N; 127: not found; 126: not executable); a misuse of its flags is logged and PROGRAM still runs, without telemetry.")
 	execFlags.register(execCmd)
 	execCmd.Flag("keep-child-telemetry", "Leave the child's TELEPORT_ANONYMOUS_TELEMETRY as it is (tbot may then send its own event too).").BoolVar(&keepChildTelemetry)
 	execCmd.Arg("program", "PROGRAM and its arguments.").Required().StringsVar(&execArgs)
@@ -105,17 +112,41 @@ func run(ctx context.Context, args []string, sys *system) error {
 
 	app.Command("version", "Print this program's version.")
 
+	selected, err := "", error(nil)
 	cmdArgs, err := splitPassThrough(app, args)
-	if err != nil {
-		return usageError(sys, err)
+	if err == nil {
+		var done bool
+		selected, done, err = parse(app, cmdArgs)
+		if done {
+			// --help, --version or shell completion: kingpin has written
+			// what was asked.
+			return nil
+		}
 	}
-	selected, err := app.Parse(cmdArgs)
-	if terminated {
-		// --help or shell completion: kingpin has written what was asked.
-		return nil
+	var wrong *misuse
+	switch {
+	case err != nil:
+		wrong = parseMisuse(commandOf(args), err)
+	case selected == report.FullCommand():
+		wrong = reportFlags.validate()
+	case selected == execCmd.FullCommand():
+		wrong = execFlags.validate()
 	}
-	if err != nil {
-		return usageError(sys, err)
+	if wrong != nil {
+		if commandOf(args) == execCmd.FullCommand() {
+			// A misuse of exec's own flags must not keep tbot from
+			// starting: PROGRAM runs, only without telemetry.
+			argv := execArgs
+			if err != nil {
+				argv = programAfterSeparator(args)
+			}
+			if len(argv) > 0 && argv[0] != "" {
+				wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
+				return runPlain(sys, argv, usageLogFormat(args))
+			}
+		}
+		wrong.log(sys, args, "")
+		return exitUsage
 	}
 
 	switch selected {
@@ -126,16 +157,40 @@ func run(ctx context.Context, args []string, sys *system) error {
 	case collect.FullCommand():
 		return runCollect(ctx, sys, listen, output)
 	default: // version
-		fmt.Fprintf(sys.stdout, "tbot-telemetry %s (commit %s)\n", version, commit)
+		fmt.Fprintln(sys.stdout, sys.build.String())
 		return nil
 	}
 }
 
-func usageError(sys *system, err error) error {
-	fmt.Fprintf(sys.stderr, "tbot-telemetry: error: %s\n", err)
-	fmt.Fprintf(sys.stderr, "tbot-telemetry: hint: see 'tbot-telemetry --help'; put tbot's arguments after --\n")
-	return exitUsage
+// terminated is how kingpin's Terminate ends a parse.
+type terminated struct{}
+
+// parse is app.Parse; done says that kingpin has answered the arguments
+// itself (help, version, completion), and nothing else is to be done.
+func parse(app *kingpin.Application, args []string) (selected string, done bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(terminated); !ok {
+				panic(r)
+			}
+			done = true
+		}
+	}()
+	selected, err = app.Parse(args)
+	return selected, false, err
 }
+
+// appHelp opens --help: what the program does, and what its users most
+// need to know before they run it.
+const appHelp = `Sends tbot's anonymous, opt-in start event (RFD 0106) from beside tbot.
+
+Nothing is sent unless TELEPORT_ANONYMOUS_TELEMETRY is true (1, t, true, as Go's strconv.ParseBool reads it); DO_NOT_TRACK=1 (any true value) always turns it off. TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS sets where events go.
+
+tbot's arguments go after --, as they follow tbot on its command line: "tbot-telemetry report -- start -c /etc/tbot.yaml", "tbot-telemetry exec -- tbot start -c /etc/tbot.yaml".
+
+Logs go to stderr in tbot's layout: --log-format text (the default, unless tbot's arguments say json) or json.
+
+Exit status: report 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags; exec PROGRAM's own (128+N when it died of signal N, 127 when not found, 126 when not executable); collect 0 once stopped by SIGTERM or SIGINT.`
 
 // tbotGlobalFlags may open TBOT_ARGS without a -- before them, as in
 // `report -d start -c /etc/tbot.yaml`.
@@ -173,13 +228,15 @@ func splitPassThrough(app *kingpin.Application, args []string) ([]string, error)
 		if known, takesValue := ownFlag(cmd, name); known {
 			out = append(out, a)
 			if takesValue && !hasValue && i+1 < len(args) {
-				out = append(out, args[i+1])
+				// One token, so that kingpin takes a value such as -1s
+				// as the value and not as a flag.
+				out[len(out)-1] = a + "=" + args[i+1]
 				i++
 			}
 			continue
 		}
 		if strings.HasPrefix(a, "-") && a != "-" && !(args[cmdAt] == "report" && tbotGlobalFlags[name]) {
-			return nil, fmt.Errorf("unknown flag %s", strings.SplitN(a, "=", 2)[0])
+			return nil, unknownFlag(args[cmdAt], name)
 		}
 		return append(append(out, "--"), args[i:]...), nil
 	}
@@ -207,15 +264,18 @@ func ownFlag(cmd *kingpin.CmdClause, token string) (known, takesValue bool) {
 	return false, false
 }
 
-// newLogger logs to stderr as tbot would: text or JSON, info or debug.
+// newLogger logs to w as tbot does (internal/tbotlog): text or JSON, info
+// or debug.
 func newLogger(w io.Writer, format string, debug bool) *slog.Logger {
+	return newClockedLogger(w, format, debug, nil)
+}
+
+// newClockedLogger is newLogger with the lines stamped by now (nil: the
+// time of each line).
+func newClockedLogger(w io.Writer, format string, debug bool, now func() time.Time) *slog.Logger {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return tbotlog.New(w, tbotlog.Options{Format: format, Level: level, Now: now})
 }

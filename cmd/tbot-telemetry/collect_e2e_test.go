@@ -41,7 +41,7 @@ type collectProcess struct {
 	stdout *testsupport.LockedBuffer
 }
 
-var collectListening = regexp.MustCompile(`msg="Collecting tbot events\." listen=(\S+)`)
+var collectListening = regexp.MustCompile(` Collecting tbot events\. listen:(\S+)`)
 
 // collectStart starts the built binary as `collect --listen 127.0.0.1:0`
 // with args, and waits for its start line to learn the port.
@@ -429,11 +429,11 @@ func TestCollectStartFailures(t *testing.T) {
 		want string
 	}{
 		{"output in a missing directory", []string{"--listen", "127.0.0.1:0", "--output", filepath.Join(t.TempDir(), "missing", "events.jsonl")},
-			"tbot-telemetry: opening the output file: "},
+			"opening the output file: "},
 		{"output is a directory", []string{"--listen", "127.0.0.1:0", "--output", t.TempDir()},
-			"tbot-telemetry: opening the output file: "},
-		{"address in use", []string{"--listen", busy.Addr().String()}, "tbot-telemetry: listening: "},
-		{"address malformed", []string{"--listen", "127.0.0.1"}, "tbot-telemetry: listening: "},
+			"opening the output file: "},
+		{"address in use", []string{"--listen", busy.Addr().String()}, "listening: "},
+		{"address malformed", []string{"--listen", "127.0.0.1"}, "listening: "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -441,8 +441,9 @@ func TestCollectStartFailures(t *testing.T) {
 			if run.Code != 1 {
 				t.Fatalf("collect: exit status %d, want 1; stderr:\n%s", run.Code, run.Stderr)
 			}
-			if !strings.HasPrefix(run.Stderr, c.want) || strings.Count(run.Stderr, "\n") != 1 {
-				t.Errorf("stderr %q, want one line starting %q", run.Stderr, c.want)
+			lines := textLines(t, run.Stderr)
+			if len(lines) != 1 || lines[0].Level != "ERRO" || !strings.HasPrefix(lines[0].Rest, "tbot-telemetry stopped on an error. error:["+c.want) {
+				t.Errorf("stderr %q, want one error line with error %q", run.Stderr, c.want)
 			}
 		})
 	}

@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -171,7 +174,7 @@ func TestDryRunRefusals(t *testing.T) {
 			if sys.out.Len() != 0 {
 				t.Errorf("%s: printed an event: %s", tt.name, sys.out)
 			}
-			warnings := strings.Count(sys.err.String(), "level=WARN")
+			warnings := countTextLevel(t, sys.err.String(), "WARN")
 			if warnings != 1 || !strings.Contains(sys.err.String(), tt.want) {
 				t.Errorf("%s: want one warning containing %q, got:\n%s", tt.name, tt.want, sys.err)
 			}
@@ -202,22 +205,22 @@ func TestLogging(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &first); err != nil {
 		t.Fatalf("want JSON logs (tbot's --log-format json), got %q", line)
 	}
-	if first["msg"] != "Anonymous telemetry is enabled. Find out more about anonymous telemetry at https://goteleport.com/docs/reference/machine-workload-identity/machine-id/telemetry/" {
+	if first["message"] != "Anonymous telemetry is enabled. Find out more about anonymous telemetry at https://goteleport.com/docs/reference/machine-workload-identity/machine-id/telemetry/" {
 		t.Errorf("first line %v", first)
 	}
-	if !strings.Contains(sys.err.String(), `"level":"DEBUG"`) || !strings.Contains(sys.err.String(), "--future-flag") {
+	if !strings.Contains(sys.err.String(), `"level":"debug"`) || !strings.Contains(sys.err.String(), "--future-flag") {
 		t.Errorf("want debug lines (tbot's -d) naming the passed-over flag:\n%s", sys.err)
 	}
 
 	sys = newTestSystem(t, nil)
 	dryRunEvent(t, sys, "start")
-	if !strings.HasPrefix(sys.err.String(), "time=") || !strings.Contains(sys.err.String(), "Anonymous telemetry is not enabled.") ||
-		strings.Contains(sys.err.String(), "DEBUG") {
+	if lines := textLines(t, sys.err.String()); len(lines) == 0 || !strings.HasPrefix(lines[0].Rest, "Anonymous telemetry is not enabled.") ||
+		countTextLevel(t, sys.err.String(), "DEBU") != 0 {
 		t.Errorf("want text logs at info level by default: %s", sys.err)
 	}
 	sys = newTestSystem(t, nil)
 	sys.run(t, "report", "--dry-run", "--log-format", "text", "--", "start", "--log-format", "json")
-	if !strings.HasPrefix(sys.err.String(), "time=") {
+	if len(textLines(t, sys.err.String())) == 0 {
 		t.Errorf("--log-format text must win over tbot's json: %s", sys.err)
 	}
 }
@@ -227,22 +230,96 @@ func TestUsage(t *testing.T) {
 		args []string
 		code int
 		out  string // in stdout
-		err  string // in stderr
+		err  string // the one error line's message and attributes, in full
 	}{
-		{[]string{"report", "--timeout", "soon", "--", "start"}, 2, "", "error:"},
-		{[]string{"report", "--log-format", "xml", "--", "start"}, 2, "", "error:"},
-		{[]string{"report", "--dryrun", "start"}, 2, "", "unknown flag --dryrun"},
-		{[]string{"bogus"}, 2, "", "error:"},
+		{[]string{"report", "--timeout", "soon", "--", "start"}, 2, "",
+			"--timeout is not a duration. flag:--timeout value:soon hint:a duration such as 3s or 500ms"},
+		{[]string{"report", "--timeout", "0", "--", "start"}, 2, "",
+			"--timeout must be above zero. flag:--timeout value:0 hint:a duration such as 3s or 500ms"},
+		{[]string{"report", "--timeout", "-1s", "--", "start"}, 2, "",
+			"--timeout must be above zero. flag:--timeout value:-1s hint:a duration such as 3s or 500ms"},
+		{[]string{"report", "--timeout"}, 2, "", "--timeout needs a value. flag:--timeout"},
+		{[]string{"report", "--tbot-version", "not a version!", "--", "start"}, 2, "",
+			"--tbot-version is not a version. flag:--tbot-version value:not a version! hint:X.Y.Z or X.Y.Z-pre, as tbot version prints it (17.4.2)"},
+		{[]string{"report", "--log-format", "xml", "--", "start"}, 2, "", "--log-format must be text or json. flag:--log-format value:xml"},
+		{[]string{"report", "--dryrun", "start"}, 2, "",
+			"Unknown flag --dryrun. flag:--dryrun hint:tbot-telemetry report --help lists this program's flags; tbot's own arguments go after --"},
+		{[]string{"collect", "--dry-run"}, 2, "", "Unknown flag --dry-run. flag:--dry-run hint:tbot-telemetry collect --help lists its flags"},
+		{[]string{"bogus"}, 2, "", "Unknown command bogus. hint:commands: report, exec, collect, version"},
+		{[]string{"exec", "--"}, 2, "", "exec needs PROGRAM. hint:tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"},
 		{[]string{"--help"}, 0, "report", ""},
 		{[]string{"report", "--help"}, 0, "--tbot-version", ""},
-		{[]string{"version"}, 0, "tbot-telemetry dev (commit unknown)", ""},
+		{[]string{"version"}, 0, "tbot-telemetry dev git:unknown go1.26.0 linux/amd64\n", ""},
+		{[]string{"--version"}, 0, "tbot-telemetry dev git:unknown go1.26.0 linux/amd64\n", ""},
+		{[]string{"report", "--tbot-version", "v17.4.2-rc.1", "--dry-run"}, 0, "", ""},
 	}
 	for _, tt := range tests {
 		sys := newTestSystem(t, nil)
 		code := sys.run(t, tt.args...)
-		if code != tt.code || !strings.Contains(sys.out.String(), tt.out) || !strings.Contains(sys.err.String(), tt.err) {
+		if code != tt.code || !strings.Contains(sys.out.String(), tt.out) {
 			t.Errorf("%q: exit %d (want %d)\nstdout: %s\nstderr: %s", tt.args, code, tt.code, sys.out, sys.err)
 		}
+		if tt.err == "" {
+			continue
+		}
+		lines := textLines(t, sys.err.String())
+		if len(lines) != 1 || lines[0].Level != "ERRO" || lines[0].Rest != tt.err {
+			t.Errorf("%q: want one error line %q, got:\n%s", tt.args, tt.err, sys.err)
+		}
+	}
+}
+
+// Usage errors come in the log format the arguments ask for.
+func TestUsageErrorInJSON(t *testing.T) {
+	sys := newTestSystem(t, nil)
+	if code := sys.run(t, "report", "--log-format", "json", "--timeout", "0s", "--", "start"); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := testsupport.LogLines(t, sys.err.String())
+	if len(lines) != 1 || lines[0]["level"] != "error" || lines[0]["flag"] != "--timeout" || lines[0]["component"] != "tbot-telemetry" {
+		t.Errorf("want one JSON error line naming --timeout, got:\n%s", sys.err)
+	}
+}
+
+// --version says what version says; --help names what a user must know.
+func TestHelpAndVersion(t *testing.T) {
+	version, long := newTestSystem(t, nil), newTestSystem(t, nil)
+	version.run(t, "version")
+	long.run(t, "--version")
+	if version.out.String() != long.out.String() || version.out.Len() == 0 {
+		t.Errorf("version %q, --version %q", version.out, long.out)
+	}
+	help := newTestSystem(t, nil)
+	help.run(t, "--help")
+	for _, want := range []string{"TELEPORT_ANONYMOUS_TELEMETRY", "DO_NOT_TRACK", "after --", "--log-format text", "json",
+		"Exit status", "2 for a misuse", "128+N", "127", "126", "]version"} {
+		if !strings.Contains(help.out.String(), want) {
+			t.Errorf("--help does not say %q:\n%s", want, help.out)
+		}
+	}
+}
+
+// The quiet path's list of this program's own flags is the flags that
+// report and exec list in their help, less those tbot has too.
+func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
+	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?([a-z-]+)`)
+	var got []string
+	for _, command := range []string{"report", "exec"} {
+		sys := newTestSystem(t, nil)
+		sys.run(t, command, "--help")
+		for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
+			switch m[1] {
+			case "help", "help-man", "version", "debug", "log-format":
+			default:
+				got = append(got, m[1])
+			}
+		}
+	}
+	slices.Sort(got)
+	got = slices.Compact(got)
+	want := slices.Sorted(slices.Values(quiet.OwnFlags))
+	if len(got) < 5 || !slices.Equal(got, want) {
+		t.Errorf("report's and exec's own flags %q, quiet.OwnFlags %q", got, want)
 	}
 }
 
@@ -321,14 +398,17 @@ func TestArgFiles(t *testing.T) {
 		filepath.Join(dir, "more-args")+"\n", 0o600)
 	writeFile(t, filepath.Join(dir, "more-args"), "--oneshot\n", 0o600)
 
+	// Read as a file, @version would be a good version; it is not one.
 	sys := newTestSystem(t, nil)
-	code := sys.run(t, "report", "--dry-run", "--tbot-version", "@"+version, "--", "start", "identity", "--destination", "x", "@"+tbotArgs)
+	if code := sys.run(t, "report", "--dry-run", "--tbot-version", "@"+version, "--", "start"); code != 2 || sys.out.Len() != 0 {
+		t.Errorf("--tbot-version @FILE: exit %d (want 2, not a version), stdout %q", code, sys.out)
+	}
+
+	sys = newTestSystem(t, nil)
+	code := sys.run(t, "report", "--dry-run", "--tbot-version", "19.1.0", "--", "start", "identity", "--destination", "x", "@"+tbotArgs)
 	var ev event.PostHog
 	if err := json.Unmarshal(sys.out.Bytes(), &ev); code != 0 || err != nil {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, sys.out, sys.err)
-	}
-	if ev.Properties.Version == "13.1.3" {
-		t.Errorf("--tbot-version read a file: %+v", ev.Properties)
 	}
 	if ev.Properties.JoinType != "github" || ev.Properties.RunMode != "one-shot" {
 		t.Errorf("tbot's @file arguments were not read as tbot reads them: %+v", ev.Properties)

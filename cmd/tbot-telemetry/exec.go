@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
@@ -21,8 +21,10 @@ import (
 // configuration, asking it for its version, the network) happens before the
 // child runs, and nothing the event goes through changes the exit status.
 func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string) error {
-	if len(argv) == 0 {
-		return usageError(sys, errors.New("exec needs PROGRAM after --"))
+	if len(argv) == 0 || argv[0] == "" {
+		wrong := &misuse{problem: "exec needs PROGRAM.", hint: "tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"}
+		wrong.log(sys, argv, "")
+		return exitUsage
 	}
 	// One deadline for the event, counted from launch.
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
@@ -46,12 +48,13 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	}
 	env := childEnv.List()
 
-	child, path, status := launch.Start(sup, argv, env, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+	log := flags.logger(sys, tbotArgs)
+	child, path, status := launch.Start(sup, argv, env, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr, sayWith(log))
 	if child == nil {
 		return exitStatus(status)
 	}
 
-	log := flags.logger(sys, tbotArgs)
+	warnOwnFlag(log, tbotArgs)
 	reported := make(chan struct{})
 	go func() {
 		defer close(reported)
@@ -62,37 +65,78 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		})
 	}()
 
-	code := launch.Wait(child, program, signals.C(), sys.stderr)
-	awaitReport(ctx, log, reported, signals.C())
+	code := launch.Wait(child, program, signals.C(), sayWith(log))
+	awaitReport(ctx, cancel, log, reported, signals.C())
 	if code != 0 {
 		return exitStatus(code)
 	}
 	return nil
 }
 
-// awaitReport waits for an unfinished send after the child has ended: until
-// it is done, the deadline passes, or a signal asks this process to stop.
-func awaitReport(ctx context.Context, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal) {
+// runPlain runs PROGRAM as exec does, without telemetry: for a misuse of
+// exec's own flags, which must not keep tbot from starting.
+func runPlain(sys *system, argv []string, logFormat string) error {
+	signals := supervise.Catch()
+	defer signals.Stop()
+	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
+	defer sup.Close()
+	sys = withSharedOutput(sys)
+	say := sayWith(newClockedLogger(sys.stderr, logFormat, false, sys.now))
+	child, _, status := launch.Start(sup, argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr, say)
+	if child != nil {
+		status = launch.Wait(child, argv[0], signals.C(), say)
+	}
+	if status != 0 {
+		return exitStatus(status)
+	}
+	return nil
+}
+
+// sayWith logs launch's lines about PROGRAM with log.
+func sayWith(log *slog.Logger) launch.Say {
+	return func(message, program, reason string) {
+		log.Error(message, "program", program, "reason", reason)
+	}
+}
+
+// awaitReport waits, after the child has ended, for the send to end and
+// log its outcome: the send ends by itself at the deadline, and a stop
+// signal cancels it to end it sooner. It never returns on the deadline or
+// the signal alone, which would race the send's own line about its failure
+// and could lose it; the send watches ctx, so it ends at once when ctx is
+// done. lastWords only bounds a send that did not.
+func awaitReport(ctx context.Context, cancel context.CancelFunc, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal) {
 	select {
 	case <-reported:
 		return
 	default:
 	}
 	log.Debug("Waiting for anonymous telemetry to be sent.")
-	for {
+	done := ctx.Done()
+	for done != nil {
 		select {
 		case <-reported:
 			return
-		case <-ctx.Done():
-			return
+		case <-done:
+			done = nil
 		case sig := <-signals:
 			if supervise.IsStopRequest(sig) {
 				log.Debug("Stopped waiting for anonymous telemetry.", "signal", sig.String())
-				return
+				cancel()
+				done = nil
 			}
 		}
 	}
+	select {
+	case <-reported:
+	case <-time.After(lastWords):
+		log.Warn("Gave up waiting for anonymous telemetry to end.")
+	}
 }
+
+// lastWords is how long exec waits, once the deadline has passed or a stop
+// signal came, for the send to log its outcome.
+const lastWords = 2 * time.Second
 
 // withVariable is env with key set to value, leaving env itself as it was.
 func withVariable(env config.Env, key, value string) config.Env {

@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
@@ -40,6 +43,7 @@ func newTestSystem(t *testing.T, env config.Env) *testSystem {
 			env:    env,
 			now:    testsupport.Now,
 			newID:  testsupport.NewID,
+			build:  buildinfo.Info{Version: "dev", Commit: "unknown", GoVersion: "go1.26.0", Platform: "linux/amd64"},
 		},
 		out: out,
 		err: errOut,
@@ -170,4 +174,46 @@ func (p *process) wait() int {
 		p.t.Fatalf("%s did not exit within %v; stderr:\n%s", p.name, p.bound, p.stderr.String())
 	}
 	return testsupport.ExitStatus(p.cmd.ProcessState)
+}
+
+// tbotTextLine is tbot's text log line (internal/tbotlog/layout): time to the
+// millisecond, level in four columns, component in eleven, message and
+// attributes, then the caller.
+var tbotTextLine = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:Z|[+-]\d\d:\d\d)) (DEBU|INFO|WARN|ERRO) (\[[^\]]*\] *) (.*) (\S+\.go:\d+)$`)
+
+// textLines parses stderr as tbot's text log lines and fails the test on
+// any other line.
+func textLines(t *testing.T, stderr string) []textLine {
+	t.Helper()
+	var out []textLine
+	for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		m := tbotTextLine.FindStringSubmatch(line)
+		if m == nil || strings.TrimRight(m[3], " ") != "[TBOT-TELE]" {
+			t.Fatalf("not one of tbot's text log lines: %q", line)
+		}
+		out = append(out, textLine{Level: m[2], Rest: m[4], Caller: m[5]})
+	}
+	return out
+}
+
+// textLine is one parsed text line.
+type textLine struct {
+	Level  string // DEBU, INFO, WARN, ERRO
+	Rest   string // message and attributes
+	Caller string
+}
+
+// countTextLevel counts the text lines at level (DEBU, INFO, WARN, ERRO).
+func countTextLevel(t *testing.T, stderr, level string) int {
+	t.Helper()
+	n := 0
+	for _, l := range textLines(t, stderr) {
+		if l.Level == level {
+			n++
+		}
+	}
+	return n
 }

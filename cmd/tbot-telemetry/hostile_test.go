@@ -202,7 +202,7 @@ func TestHostileInputs(t *testing.T) {
 				if stdout.Len() != 0 {
 					t.Errorf("printed an event: %.300s", stdout.String())
 				}
-				if n := strings.Count(stderr.String(), "level=WARN"); n != 1 || !strings.Contains(stderr.String(), tc.want) {
+				if n := countTextLevel(t, stderr.String(), "WARN"); n != 1 || !strings.Contains(stderr.String(), tc.want) {
 					t.Errorf("want one warning containing %q, got %d:\n%.1000s", tc.want, n, stderr.String())
 				}
 				if len(stderr.String()) > 4096 {

@@ -12,10 +12,10 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 
 	_ "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet" // may run exec or report whole; see its package comment
+	_ "github.com/tbot-telemetry/tbot-telemetry/internal/platform"                 // Linux and macOS only; see its package comment
 )
 
 // Stamped at build time by the Makefile.
@@ -32,7 +32,8 @@ func main() {
 	case errors.As(err, &exit):
 		os.Exit(int(exit))
 	default:
-		fmt.Fprintf(os.Stderr, "tbot-telemetry: %v\n", err)
+		// Only collect returns such errors (it has no --log-format).
+		newLogger(os.Stderr, "text", false).Error("tbot-telemetry stopped on an error.", "error", err)
 		os.Exit(1)
 	}
 }

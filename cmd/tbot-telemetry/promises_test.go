@@ -81,7 +81,7 @@ func TestPromiseFileOf4MiB(t *testing.T) {
 	if run.Code != 1 || run.Stdout != "" {
 		t.Errorf("4 MiB + 1 byte: exit %d (want 1 under --strict), stdout %q", run.Code, run.Stdout)
 	}
-	warnings := linesAt(testsupport.LogLines(t, run.Stderr), "WARN")
+	warnings := linesAt(testsupport.LogLines(t, run.Stderr), "warning")
 	if len(warnings) != 1 || !strings.Contains(warnings[0]["reason"].(string), "4 MiB") {
 		t.Errorf("4 MiB + 1 byte: want one warning that names the 4 MiB limit, got:\n%s", run.Stderr)
 	}
@@ -150,7 +150,7 @@ func TestPromiseDefaultDeadline(t *testing.T) {
 	if silent.Connections() == 0 {
 		t.Error("the endpoint was never reached")
 	}
-	warnings := linesAt(testsupport.LogLines(t, run.Stderr), "WARN")
+	warnings := linesAt(testsupport.LogLines(t, run.Stderr), "warning")
 	if len(warnings) != 1 || warnings[0]["error"] != "deadline_exceeded: no answer within the deadline" {
 		t.Errorf("want one deadline warning, got:\n%s", run.Stderr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
@@ -17,6 +18,7 @@ import (
 // (or print it), always exiting 0 unless --strict.
 func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath string, tbotArgs []string) error {
 	log := flags.logger(sys, tbotArgs)
+	warnOwnFlag(log, tbotArgs)
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
 	err := deliver(ctx, sys, log, flags, optin.Decide(sys.env.Get), tbotArgs, func(ctx context.Context) (string, error) {
@@ -34,7 +36,14 @@ func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFla
 		log.Info(decision.LogMessage(), "reason", decision.Reason)
 		return nil
 	}
-	log.Info(decision.LogMessage())
+	if log.Enabled(ctx, slog.LevelDebug) {
+		// Which build says so, for whoever reads a debug log later.
+		b := sys.build
+		log.Info(decision.LogMessage(), "tbot_telemetry_version", b.Version, "commit", b.Commit, "modified", b.Modified,
+			"go_version", b.GoVersion, "platform", b.Platform)
+	} else {
+		log.Info(decision.LogMessage())
+	}
 	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, probe)
 	if req == nil {
 		return err
@@ -64,6 +73,10 @@ func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFla
 // error, already logged, when it could not be built.
 func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, tbotArgs []string,
 	probe func(context.Context) (string, error)) (*prehogv1alpha.SubmitTbotEventRequest, error) {
+	if len(tbotArgs) == 0 {
+		log.Info("No tbot arguments given, so no tbot start to report.", "hint", "give tbot's arguments after --, as in: report -- start -c /etc/tbot.yaml")
+		return nil, nil
+	}
 	if !config.IsStart(tbotArgs) {
 		log.Debug("Not a tbot start; no anonymous telemetry to send.")
 		return nil, nil
@@ -107,6 +120,14 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 	return req, nil
 }
 
+// warnOwnFlag warns about a flag of this program's own among tbot's
+// arguments, where it goes to tbot instead (report -- --dry-run start).
+func warnOwnFlag(log *slog.Logger, tbotArgs []string) {
+	if flag := quiet.OwnFlagAmong(tbotArgs); flag != "" {
+		log.Warn("A tbot-telemetry flag is among tbot's arguments, after --, where it goes to tbot; put it before --.", "flag", flag)
+	}
+}
+
 // logger logs as tbot's own arguments say, unless this program's flags say
 // otherwise.
 func (f *eventFlags) logger(sys *system, tbotArgs []string) *slog.Logger {
@@ -115,7 +136,7 @@ func (f *eventFlags) logger(sys *system, tbotArgs []string) *slog.Logger {
 	if format == "" {
 		format = hints.LogFormat
 	}
-	return newLogger(sys.stderr, format, f.debug || hints.Debug)
+	return newClockedLogger(sys.stderr, format, f.debug || hints.Debug, sys.now)
 }
 
 // failure is the exit status of an event that was not built or sent: none,

@@ -131,12 +131,12 @@ func TestReportSendsEvent(t *testing.T) {
 		t.Errorf("event\n got %v\nwant %v", events[0], want)
 	}
 	if lines := strings.Split(strings.TrimSpace(sys.err.String()), "\n"); len(lines) != 1 ||
-		!strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[0], "Anonymous telemetry is enabled.") {
+		!strings.Contains(lines[0], " INFO [TBOT-TELE] ") || !strings.Contains(lines[0], "Anonymous telemetry is enabled.") {
 		t.Errorf("want only the info line, got:\n%s", sys.err)
 	}
 }
 
-// The built binary, end to end, as a systemd ExecStartPre= would run it.
+// The built binary, end to end, as a systemd ExecStartPost= would run it.
 func TestBinaryReportSendsEvent(t *testing.T) {
 	srv := testsupport.StartService(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
@@ -144,7 +144,7 @@ func TestBinaryReportSendsEvent(t *testing.T) {
 	run := runBinary(t, withEnv(helperEnv, "TELEPORT_ANONYMOUS_TELEMETRY", "1"),
 		"report", "--endpoint", "http://"+srv.Listener.Addr().String(), "--tbot-version", "19.1.0", "--", "start", "-c", cfg, "--oneshot")
 	after := time.Now()
-	if run.Code != 0 || run.Stdout != "" || strings.Contains(run.Stderr, "level=WARN") {
+	if run.Code != 0 || run.Stdout != "" || strings.Contains(run.Stderr, " WARN [TBOT-TELE] ") {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", run.Code, run.Stdout, run.Stderr)
 	}
 	events := srv.Events()
@@ -170,7 +170,7 @@ func TestBinaryReportSendsEvent(t *testing.T) {
 	if run.Code != 0 || len(events) != 2 {
 		t.Fatalf("exit %d, %d events; stderr:\n%s", run.Code, len(events), run.Stderr)
 	}
-	if !strings.Contains(run.Stderr, `msg="Successfully transmitted anonymous telemetry" distinct_id=`+events[1].GetDistinctId()+" duration=") {
+	if !strings.Contains(run.Stderr, ` Successfully transmitted anonymous telemetry distinct_id:`+events[1].GetDistinctId()+" duration:") {
 		t.Errorf("want tbot's debug line on success (tbot's -d), got:\n%s", run.Stderr)
 	}
 }
@@ -229,7 +229,7 @@ func TestReportOptIn(t *testing.T) {
 				if len(events) != 1 || events[0].GetStart().GetVersion() != "19.1.0" || !exists(marker) {
 					t.Fatalf("enabled: %d events, probe ran %v; stderr:\n%s", len(events), exists(marker), sys.err)
 				}
-				if !strings.Contains(lines[0], `level=INFO msg="Anonymous telemetry is enabled.`+docsSuffix+`"`) {
+				if !strings.Contains(lines[0], ` INFO [TBOT-TELE] Anonymous telemetry is enabled.`+docsSuffix+" ") {
 					t.Errorf("want tbot's info line first, got:\n%s", sys.err)
 				}
 				return
@@ -237,7 +237,7 @@ func TestReportOptIn(t *testing.T) {
 			if srv.Connections() != 0 || exists(marker) {
 				t.Errorf("disabled, yet %d connections, probe ran %v", srv.Connections(), exists(marker))
 			}
-			if len(lines) != 1 || !strings.Contains(lines[0], `level=INFO msg="Anonymous telemetry is not enabled.`+docsSuffix+`"`) {
+			if len(lines) != 1 || !strings.Contains(lines[0], ` INFO [TBOT-TELE] Anonymous telemetry is not enabled.`+docsSuffix+" ") {
 				t.Errorf("want exactly tbot's info line, got:\n%s", sys.err)
 			}
 		})
@@ -273,7 +273,7 @@ func TestReportDisabledReadsNothing(t *testing.T) {
 				}
 				sys := newTestSystem(t, env)
 				code := sys.run(t, append([]string{"report", "--endpoint", srv.URL, "--tbot-path", script, "--"}, tt.args...)...)
-				warned := strings.Contains(sys.err.String(), "level=WARN")
+				warned := countTextLevel(t, sys.err.String(), "WARN") > 0
 				// Enabled, tbot is asked its version first: it says which
 				// release's rules read the rest.
 				if code != 0 || srv.Connections() != 0 || (!enabled && exists(marker)) {
@@ -319,8 +319,8 @@ func TestBinaryReportSendFailures(t *testing.T) {
 			if run.Code != tt.code || run.Stdout != "" {
 				t.Errorf("exit %d (want %d), stdout %q", run.Code, tt.code, run.Stdout)
 			}
-			warnings := linesAt(testsupport.LogLines(t, run.Stderr), "WARN")
-			if len(warnings) != 1 || warnings[0]["msg"] != "Failed to send anonymous telemetry." || warnings[0]["error"] != tt.want {
+			warnings := linesAt(testsupport.LogLines(t, run.Stderr), "warning")
+			if len(warnings) != 1 || warnings[0]["message"] != "Failed to send anonymous telemetry." || warnings[0]["error"] != tt.want {
 				t.Errorf("want one warning with error %q, got:\n%s", tt.want, run.Stderr)
 			}
 			if strings.Contains(run.Stderr, "mkr") || strings.Contains(run.Stderr, strings.TrimPrefix(tt.endpoint, "http://")) {
@@ -431,7 +431,7 @@ services:
 		if sent && len(events) != 1 {
 			t.Fatalf("%s: %d events, want 1; stderr:\n%s", how, len(events), stderr)
 		}
-		if !sent && (srv.Connections() != 0 || !strings.Contains(stderr, "WARN")) {
+		if !sent && (srv.Connections() != 0 || !strings.Contains(stderr, `"level":"warning"`) && !strings.Contains(stderr, " WARN [TBOT-TELE] ")) {
 			t.Fatalf("%s: want a warning and no connection, got %d connections; stderr:\n%s", how, srv.Connections(), stderr)
 		}
 		for name, text := range map[string]string{"request": request.String(), "stdout": stdout, "stderr": stderr} {

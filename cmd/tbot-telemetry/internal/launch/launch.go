@@ -15,12 +15,16 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
+// Say logs one error line about PROGRAM, as the program as the user typed
+// it and the reason; each path logs in its own way (main with its logger,
+// package quiet in tbot's text layout).
+type Say func(message, program, reason string)
+
 // Start finds argv[0] on pathList and starts it through sup with env, stdin,
 // stdout and stderr (files are handed over as they are). When it cannot, it
-// says why on
-// stderr, naming the program as the user typed it, and returns nil with the
-// status a shell would give (127 not found, 126 cannot execute).
-func Start(sup *supervise.Supervisor, argv, env []string, pathList string, stdin io.Reader, stdout, stderr io.Writer) (child *supervise.Process, path string, status int) {
+// says why, naming the program as the user typed it, and returns nil with
+// the status a shell would give (127 not found, 126 cannot execute).
+func Start(sup *supervise.Supervisor, argv, env []string, pathList string, stdin io.Reader, stdout, stderr io.Writer, say Say) (child *supervise.Process, path string, status int) {
 	program := argv[0]
 	path, err := supervise.LookPath(program, pathList)
 	if err == nil {
@@ -34,27 +38,24 @@ func Start(sup *supervise.Supervisor, argv, env []string, pathList string, stdin
 	}
 	var start *supervise.StartError
 	if !errors.As(err, &start) {
-		say(stderr, program, err.Error())
+		say(cannotStart, program, err.Error())
 		return nil, "", supervise.ExitCannotExecute
 	}
-	say(stderr, program, start.Reason)
+	say(cannotStart, program, start.Reason)
 	return nil, "", start.Code
 }
 
 // Wait relays signals to child until it ends and returns the status to exit
 // with: PROGRAM's own, 128+N for death by signal N, 1 when waiting failed.
-func Wait(child *supervise.Process, program string, signals <-chan os.Signal, stderr io.Writer) int {
+func Wait(child *supervise.Process, program string, signals <-chan os.Signal, say Say) int {
 	child.Forward(signals)
 	status, err := child.Wait()
 	if err != nil {
-		say(stderr, program, err.Error())
+		say("Lost track of PROGRAM.", program, err.Error())
 		return 1
 	}
 	return status.ExitCode()
 }
 
-// say writes one line about PROGRAM, in a single write so that it stays
-// whole among the child's own output.
-func say(stderr io.Writer, program, what string) {
-	io.WriteString(stderr, "tbot-telemetry: "+program+": "+what+"\n")
-}
+// cannotStart is the message when PROGRAM could not be started.
+const cannotStart = "Could not start PROGRAM."

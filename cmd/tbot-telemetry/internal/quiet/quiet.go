@@ -6,8 +6,8 @@
 //   - `report [--] TBOT_ARGS...` only has to say that telemetry is off.
 //
 // Initializing those packages is most of this program's start-up time, and
-// both commands sit in front of tbot's start (exec as its parent, report as
-// a systemd ExecStartPre=). Each takes only invocations with no flag of the
+// both commands run at each of tbot's starts (exec as its parent, report as
+// a systemd ExecStartPost=). Each takes only invocations with no flag of the
 // command's own and nothing that changes how main would log (tbot's
 // -d/--debug/--log-format in the arguments, or TBOT_DEBUG), and then does
 // exactly what main would; main handles everything else.
@@ -21,10 +21,11 @@ package quiet
 import (
 	"io"
 	"os"
-	"strconv"
+	"runtime"
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
@@ -67,6 +68,9 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 		}
 		tbotArgs = rest[1:]
 	}
+	if OwnFlagAmong(tbotArgs) != "" {
+		return Path{}, false // main warns about it
+	}
 	for _, a := range tbotArgs {
 		if a == "--" {
 			break
@@ -82,6 +86,38 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 	return Path{Exec: rest, Decision: decision}, true
 }
 
+// OwnFlags are the flags of report and exec that tbot does not have too
+// (tbot's -d/--debug and --log-format are shared, and mean the same to both).
+var OwnFlags = []string{"dry-run", "timeout", "endpoint", "tbot-version", "strict", "tbot-path", "keep-child-telemetry"}
+
+// OwnFlagAmong returns the first of args, up to a "--", that is one of
+// OwnFlags (--name, --name=value, or --no-name), or "". Among tbot's
+// arguments such a flag is a mistake: it was meant for this program but
+// goes to tbot.
+func OwnFlagAmong(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		if len(a) < 3 || a[:2] != "--" {
+			continue
+		}
+		name := a[2:]
+		for i := 0; i < len(name); i++ {
+			if name[i] == '=' {
+				name = name[:i]
+				break
+			}
+		}
+		for _, f := range OwnFlags {
+			if name == f || name == "no-"+f {
+				return a[:2+len(name)]
+			}
+		}
+	}
+	return ""
+}
+
 // Run does what main would and returns the status to exit with: for exec,
 // it starts PROGRAM at once, says that telemetry is off, and waits for
 // PROGRAM's end; for report, it only says that telemetry is off.
@@ -94,23 +130,41 @@ func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathL
 	defer signals.Stop()
 	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
 	defer sup.Close()
-	child, _, status := launch.Start(sup, p.Exec, env, pathList, stdin, stdout, stderr)
+	say := func(message, program, reason string) {
+		stderr.Write(errorLine(now(), message, program, reason))
+	}
+	child, _, status := launch.Start(sup, p.Exec, env, pathList, stdin, stdout, stderr, say)
 	if child == nil {
 		return status
 	}
 	stderr.Write(offLine(now(), p.Decision))
-	return launch.Wait(child, p.Exec[0], signals.C(), stderr)
+	return launch.Wait(child, p.Exec[0], signals.C(), say)
 }
 
-// offLine is the line main's text logger writes for the decision, byte for
-// byte (log/slog's TextHandler: time to the millisecond, both values quoted
-// since they hold spaces); a test holds the quiet paths to main's.
+// errorLine is the line main's text logger writes about PROGRAM, with this
+// function as its caller.
+func errorLine(t time.Time, message, program, reason string) []byte {
+	_, file, line, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Line{
+		Time:      t,
+		Level:     "ERROR",
+		Component: layout.Component,
+		Message:   message,
+		Attrs:     []layout.Attr{{Key: "program", Value: program}, {Key: "reason", Value: reason}},
+		Caller:    layout.Caller(file, line),
+	})
+}
+
+// offLine is the line main's text logger writes for the decision, in the
+// same layout (package layout), with this function as its caller.
 func offLine(t time.Time, d optin.Decision) []byte {
-	b := append([]byte(nil), "time="...)
-	b = t.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, " level=INFO msg="...)
-	b = strconv.AppendQuote(b, d.LogMessage())
-	b = append(b, " reason="...)
-	b = strconv.AppendQuote(b, d.Reason)
-	return append(b, '\n')
+	_, file, line, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Line{
+		Time:      t,
+		Level:     "INFO",
+		Component: layout.Component,
+		Message:   d.LogMessage(),
+		Attrs:     []layout.Attr{{Key: "reason", Value: d.Reason}},
+		Caller:    layout.Caller(file, line),
+	})
 }

@@ -1,6 +1,7 @@
 package quiet
 
 import (
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -42,6 +43,9 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 		{"tbot's --no-debug", []string{"exec", "--", "tbot", "start", "--no-debug"}, off, nil},
 		{"tbot's --log-format", []string{"report", "--", "--log-format", "json", "start"}, off, nil},
 		{"tbot's --log-format=", []string{"exec", "--", "tbot", "start", "--log-format=json"}, off, nil},
+		{"report of this program's flag after --", []string{"report", "--", "--dry-run", "start"}, off, nil},
+		{"exec of this program's flag after --", []string{"exec", "--", "tbot", "start", "--timeout=1s"}, off, nil},
+		{"tbot's own -- ends the search", []string{"exec", "--", "tbot", "start", "--", "--timeout=1s"}, off, []string{"tbot", "start", "--", "--timeout=1s"}},
 		{"TBOT_DEBUG", []string{"report", "--", "start"}, map[string]string{"TBOT_DEBUG": "1"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,12 +63,12 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 	}
 }
 
-func TestOffLineIsSlogsTextLine(t *testing.T) {
+func TestOffLineIsTbotsTextLine(t *testing.T) {
 	at := time.Date(2026, 11, 26, 6, 0, 0, 123_987_000, time.UTC)
 	got := string(offLine(at, optin.Decision{Reason: "DO_NOT_TRACK is set"}))
-	want := `time=2026-11-26T06:00:00.123Z level=INFO msg="Anonymous telemetry is not enabled. Find out more about anonymous telemetry at ` +
-		optin.DocsURL + `" reason="DO_NOT_TRACK is set"` + "\n"
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
+	want := regexp.MustCompile(`^2026-11-26T06:00:00\.123Z INFO \[TBOT-TELE\] Anonymous telemetry is not enabled\. Find out more about anonymous telemetry at ` +
+		regexp.QuoteMeta(optin.DocsURL) + ` reason:DO_NOT_TRACK is set quiet/quiet\.go:\d+\n$`)
+	if !want.MatchString(got) {
+		t.Errorf("got  %q\nwant %s", got, want)
 	}
 }
