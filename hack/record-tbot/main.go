@@ -48,6 +48,10 @@ type Start struct {
 	TimedOut   bool           `json:"timed_out,omitempty"`
 	Events     int            `json:"events_received,omitempty"`
 	StderrTail []string       `json:"stderr_tail"`
+	// SendError holds the lines where tbot logged that its send failed
+	// (collect refused the event, say): then a null event is not what
+	// tbot would have sent.
+	SendError []string `json:"send_error,omitempty"`
 }
 
 // A Recording is the output file.
@@ -155,6 +159,9 @@ func run(tbotPath, collector, casesPath, outPath, commit, source, only string, t
 			last = s.StderrTail[n-1]
 		}
 		fmt.Fprintf(os.Stderr, "%-48s exit=%d %s | %.140s\n", c.Name, s.ExitCode, sent, last)
+		if len(s.SendError) > 0 {
+			fmt.Fprintf(os.Stderr, "WARNING: case %q: tbot's send failed: %q\n", c.Name, s.SendError)
+		}
 		if s.Events > 1 {
 			fmt.Fprintf(os.Stderr, "WARNING: case %q: %d events received\n", c.Name, s.Events)
 		}
@@ -363,6 +370,7 @@ func runCase(tbotPath string, c Case, port int, events string, timeout, grace ti
 		s.Events = 0 // omitted: the usual case
 	}
 	s.StderrTail = stderrTail(stderr.String(), dir, port)
+	s.SendError = sendError(stderr.String(), dir, port)
 	return s, nil
 }
 
@@ -410,8 +418,22 @@ func newLines(path string, offset int64) ([][]byte, error) {
 var (
 	timestampRE = regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?`)
 	durationRE  = regexp.MustCompile(`(duration[:=]"?)[0-9.]+[µnm]?s`)
+	ansiRE      = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 	uuidRE      = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 )
+
+// sendError returns the line where tbot says its send failed and the two
+// after it (the error often follows on lines of its own), masked as in
+// stderrTail; nil when there is none.
+func sendError(stderr, dir string, port int) []string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if strings.Contains(strings.ToLower(l), "failed to send anonymous telemetry") {
+			return mask(lines[i:min(i+3, len(lines))], dir, port)
+		}
+	}
+	return nil
+}
 
 // stderrTail returns the last three non-empty lines of tbot's stderr, each
 // cut to 300 characters, with the things that change from run to run (the
@@ -421,22 +443,29 @@ func stderrTail(stderr, dir string, port int) []string {
 	sc := bufio.NewScanner(strings.NewReader(stderr))
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for sc.Scan() {
-		if l := strings.TrimRight(sc.Text(), " \t\r"); strings.TrimSpace(l) != "" {
+		if l := strings.TrimRight(ansiRE.ReplaceAllString(sc.Text(), ""), " \t\r"); strings.TrimSpace(l) != "" {
 			all = append(all, l)
 		}
 	}
 	if len(all) > 3 {
 		all = all[len(all)-3:]
 	}
+	return mask(all, dir, port)
+}
+
+// mask cuts each line to 300 characters and replaces what changes from run
+// to run.
+func mask(lines []string, dir string, port int) []string {
 	dirs := []string{dir}
 	if real, err := filepath.EvalSymlinks(dir); err == nil && real != dir {
 		dirs = append(dirs, real)
 	}
 	out := []string{}
-	for _, l := range all {
+	for _, l := range lines {
 		for _, d := range dirs {
 			l = strings.ReplaceAll(l, d, "$DIR")
 		}
+		l = ansiRE.ReplaceAllString(l, "")
 		l = strings.ReplaceAll(l, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.1:$PORT")
 		l = timestampRE.ReplaceAllString(l, "$$TIME")
 		l = durationRE.ReplaceAllString(l, "${1}$$DURATION")
