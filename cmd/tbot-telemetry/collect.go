@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/collect"
 )
@@ -19,15 +20,10 @@ import (
 // the end of ctx) stop it after the requests in flight are answered; a
 // second signal stops it at once.
 func runCollect(ctx context.Context, sys *system, listen, output string) (err error) {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		// Back to the default action, so that an operator who will not
-		// wait out the grace can signal again. No line is lost by that:
-		// an event is answered only once its line is written.
-		stop()
-	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopSignals := stopOnSignals(cancel)
+	defer stopSignals()
 	log := newLogger(sys.stderr, "text", false)
 
 	var w io.Writer = sys.stdout
@@ -62,4 +58,46 @@ func runCollect(ctx context.Context, sys *system, listen, output string) (err er
 	// is usable.
 	log.Info("Collecting tbot events.", "listen", ln.Addr().String())
 	return collect.Serve(ctx, ln, mux, log)
+}
+
+// stopOnSignals calls cancel on the first SIGTERM or SIGINT and, on the
+// second, ends the process at once by that signal's default action (a shell
+// sees 128+N), for an operator who will not wait out the drain. No line is
+// lost by that: an event is answered only once its line is written. One
+// goroutine receives both signals from one channel with room for both, so a
+// second signal however close behind the first is never dropped. The
+// returned func stops listening.
+func stopOnSignals(cancel context.CancelFunc) (stop func()) {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-signals:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-signals:
+			dieOf(sig.(syscall.Signal))
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(signals)
+		close(done)
+	}
+}
+
+// dieOf ends the process by sig's default action, as if this program had
+// never caught it, so that its parent sees it die of sig.
+func dieOf(sig syscall.Signal) {
+	signal.Reset(sig)
+	_ = syscall.Kill(os.Getpid(), sig)
+	// The default action of SIGTERM and SIGINT ends the process; should it
+	// not (the signal blocked by whoever started us), exit as a shell
+	// would report it.
+	time.Sleep(time.Second)
+	os.Exit(128 + int(sig))
 }
