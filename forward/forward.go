@@ -144,6 +144,15 @@ func (f *Forwarder) Stats() Stats {
 	return Stats{Forwarded: f.forwarded.Load(), Skipped: f.skipped.Load(), Acknowledged: f.acknowledged.Load()}
 }
 
+// Size is the output file's size now.
+func (f *Forwarder) Size() (int64, error) {
+	info, err := os.Stat(f.path)
+	if err != nil {
+		return 0, fmt.Errorf("reading the output file's size: %w", err)
+	}
+	return info.Size(), nil
+}
+
 // Waiting counts the lines past the acknowledged offset: the backlog.
 func (f *Forwarder) Waiting() (int64, error) {
 	file, err := os.Open(f.path)

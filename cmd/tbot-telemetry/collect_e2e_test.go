@@ -47,8 +47,14 @@ var collectListening = regexp.MustCompile(`msg="Collecting tbot events\." listen
 // with args, and waits for its start line to learn the port.
 func collectStart(t *testing.T, args ...string) *collectProcess {
 	t.Helper()
+	return collectStartEnv(t, []string{}, args...)
+}
+
+// collectStartEnv is collectStart with env as collect's whole environment.
+func collectStartEnv(t *testing.T, env []string, args ...string) *collectProcess {
+	t.Helper()
 	cmd := exec.Command(buildBinary(t), append([]string{"collect", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = []string{}
+	cmd.Env = env
 	cmd.Dir = t.TempDir()
 	p := &collectProcess{
 		process: &process{t: t, cmd: cmd, name: "collect", bound: collectBound, stderr: &testsupport.LockedBuffer{}, done: make(chan struct{})},
