@@ -209,6 +209,16 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		select {
 		case a := <-acks:
 			l.handle(a, true)
+			// A batch answers for all its lines at once: take them
+			// all before saving, for one save per batch.
+			for more := true; more; {
+				select {
+				case a := <-acks:
+					l.handle(a, true)
+				default:
+					more = false
+				}
+			}
 		case <-tick.C:
 		case <-ctx.Done():
 		}

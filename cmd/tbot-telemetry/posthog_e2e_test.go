@@ -329,3 +329,87 @@ func TestCollectPostHogUsage(t *testing.T) {
 		})
 	}
 }
+
+// Stopped with SIGTERM while PostHog is down, collect says how many wait;
+// started again once PostHog is up, it sends them, each once.
+func TestCollectStoppedWhilePostHogDownSendsOnNextStart(t *testing.T) {
+	addr := testsupport.FreeAddr(t)
+	dir := t.TempDir()
+	output := filepath.Join(dir, "events.jsonl")
+	env := []string{"POSTHOG_API_KEY=" + posthogKey}
+	args := []string{"--output", output, "--posthog-host", "http://" + addr}
+
+	first := collectStartEnv(t, env, args...)
+	accepted := sendEvents(t, first.baseURL(), 10)
+	if code := first.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("collect exited %d; stderr:\n%s", code, first.stderr.String())
+	}
+	if want := "msg=Stopped. recorded=10 forwarded=0 waiting=10"; !strings.Contains(first.stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, first.stderr.String())
+	}
+
+	ph := testsupport.StartPostHogOn(t, addr, posthogKey)
+	second := collectStartEnv(t, env, args...)
+	ph.WaitFor(t, len(accepted), collectBound)
+	waitAcknowledged(t, output)
+	if code := second.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("collect exited %d; stderr:\n%s", code, second.stderr.String())
+	}
+	if want := "msg=Stopped. recorded=0 forwarded=10 waiting=0"; !strings.Contains(second.stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, second.stderr.String())
+	}
+	checkForwarded(t, ph, output)
+	if _, received, _ := ph.Counts(); received != 10 {
+		t.Errorf("%d events received, want 10: after a clean stop nothing is sent twice", received)
+	}
+	checkKeyNowhere(t, ph, dir, first.stderr.String(), second.stderr.String())
+}
+
+// A PostHog that takes a batch and never answers does not hold collect's
+// stop beyond the forwarder's grace (here cut short), far below the HTTP
+// client's own timeout; the unanswered lines wait for the next start.
+func TestCollectStopsWithinGraceWhenPostHogHangs(t *testing.T) {
+	hung := testsupport.StartSilentEndpoint(t)
+	output := filepath.Join(t.TempDir(), "events.jsonl")
+	stderr := &testsupport.LockedBuffer{}
+	sys := &system{
+		stdin: strings.NewReader(""), stdout: &testsupport.LockedBuffer{}, stderr: stderr,
+		env: config.Env{"POSTHOG_API_KEY": posthogKey}, now: time.Now, newID: uuid.NewRandom,
+		forwardTuning: forward.Options{Grace: 200 * time.Millisecond, Interval: 10 * time.Millisecond, Poll: 5 * time.Millisecond},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"collect", "--listen", "127.0.0.1:0", "--output", output, "--posthog-host", hung.URL}, sys)
+	}()
+	var addr string
+	deadline := time.Now().Add(collectBound)
+	for addr == "" {
+		if m := collectListening.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("never listening:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sendEvents(t, "http://"+addr, 5)
+	for hung.Connections() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no batch reached the hung PostHog")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("collect still stopping 5s after its end, with a grace of 200ms:\n%s", stderr.String())
+	}
+	if want := "msg=Stopped. recorded=5 forwarded=0 waiting=5"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
+}
