@@ -40,6 +40,11 @@ const (
 	// DefaultInterval is how long posthog-go gathers a batch that is not
 	// full before sending it.
 	DefaultInterval = time.Second
+	// DefaultMaxBackoff caps the wait between posthog-go's retries of a
+	// batch (its own cap is 10 s): a PostHog that comes back is fed
+	// again within seconds, while a few batches retrying make at most a
+	// couple of requests a second.
+	DefaultMaxBackoff = 2 * time.Second
 	// DefaultGrace is how long Run lets batches in flight finish once its
 	// context ends; whatever is not acknowledged by then is sent on the
 	// next start.
@@ -73,7 +78,8 @@ type Options struct {
 	Poll time.Duration
 	// Interval is posthog-go's flush interval (DefaultInterval when 0).
 	Interval time.Duration
-	// RetryAfter is posthog-go's retry policy (its own backoff when nil).
+	// RetryAfter is posthog-go's retry policy (when nil, its exponential
+	// backoff from 100 ms, capped at DefaultMaxBackoff).
 	RetryAfter func(attempt int) time.Duration
 	// Grace bounds the wait for batches in flight on the way out
 	// (DefaultGrace when 0).
@@ -121,6 +127,9 @@ func New(path string, opts Options) (*Forwarder, error) {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
+	}
+	if opts.RetryAfter == nil {
+		opts.RetryAfter = posthog.NewBacko(100*time.Millisecond, 2, 0, DefaultMaxBackoff).Duration
 	}
 	file, err := os.Open(path)
 	if err != nil {
