@@ -286,6 +286,7 @@ type loop struct {
 	// by uuid, oldest first (one event written twice has two).
 	byUUID map[string][]*entry
 	saved  int64 // the offset last written to the cursor file
+	shrunk bool  // the file was found shorter than what was read
 }
 
 // fill reads lines while the window has room and hands each to posthog-go.
@@ -297,6 +298,7 @@ func (l *loop) fill() {
 			return
 		}
 		if !ok {
+			l.checkShrunk()
 			return
 		}
 		e := &entry{end: end}
@@ -313,6 +315,22 @@ func (l *loop) fill() {
 		l.enqueue(e)
 	}
 	l.advance()
+}
+
+// checkShrunk warns, once, when the file is shorter than what was read of
+// it: someone truncated or replaced it under collect (a copytruncate), and
+// its new lines sit where this forwarder will not look until a restart,
+// which starts over from the top (see New).
+func (l *loop) checkShrunk() {
+	if l.shrunk {
+		return
+	}
+	info, err := l.f.file.Stat()
+	if err != nil || info.Size() >= l.tail.pos {
+		return
+	}
+	l.shrunk = true
+	l.f.opts.Log.Warn("The output file shrank under collect; restart collect to forward what it holds now.")
 }
 
 func (l *loop) enqueue(e *entry) {

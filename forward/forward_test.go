@@ -387,3 +387,52 @@ func TestWaitingIsTheBacklog(t *testing.T) {
 		t.Errorf("Waiting() = %d, %v; want 5", n, err)
 	}
 }
+
+// A stop flushes what posthog-go holds (here a batch its flush interval
+// would not send for a minute) and saves the offset it reached.
+func TestStopFlushesAndSavesTheOffset(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 5)
+	var logs testsupport.LockedBuffer
+	opts := fastOptions(ph.URL, &logs)
+	opts.Interval = time.Minute
+	r := start(t, path, opts)
+	// The lines are read at once; nothing is sent before the stop.
+	time.Sleep(50 * time.Millisecond)
+	if distinct, _, _ := ph.Counts(); distinct != 0 {
+		t.Fatalf("%d events sent before the flush interval", distinct)
+	}
+	r.end(t)
+	if distinct, _, _ := ph.Counts(); distinct != 5 {
+		t.Errorf("%d events sent by the stop, want 5", distinct)
+	}
+	if got, want := readOffset(t, path), fileSize(t, path); got != want {
+		t.Errorf("acknowledged offset %d after the stop, want %d", got, want)
+	}
+}
+
+// A file truncated under a running forwarder is reported, once.
+func TestWarnsWhenTheFileShrinks(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 5)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 5, bound)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(bound)
+	for !strings.Contains(logs.String(), "shrank") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	r.end(t)
+	if n := strings.Count(logs.String(), "shrank"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+}
