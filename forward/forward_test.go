@@ -44,7 +44,7 @@ func fastOptions(host string, log *testsupport.LockedBuffer) forward.Options {
 }
 
 // appendEvents appends n lines as collect writes them and returns them.
-func appendEvents(t *testing.T, path string, n int) []string {
+func appendEvents(t testing.TB, path string, n int) []string {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -76,7 +76,7 @@ type running struct {
 	done chan error
 }
 
-func start(t *testing.T, path string, opts forward.Options) *running {
+func start(t testing.TB, path string, opts forward.Options) *running {
 	t.Helper()
 	f, err := forward.New(path, opts)
 	if err != nil {
@@ -90,7 +90,7 @@ func start(t *testing.T, path string, opts forward.Options) *running {
 }
 
 // end stops the forwarder and waits for Run to return.
-func (r *running) end(t *testing.T) {
+func (r *running) end(t testing.TB) {
 	t.Helper()
 	r.stop()
 	select {
