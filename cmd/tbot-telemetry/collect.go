@@ -83,13 +83,13 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	path, h := collect.NewHandler(recorded, sys.now, log)
 	mux := http.NewServeMux()
 	mux.Handle(path, h)
-	mux.Handle("GET /healthz", healthHandler(recorded, fwd))
 	// The operator's own address, printed so that --listen 127.0.0.1:0
 	// is usable.
 	log.Info("Collecting tbot events.", "listen", ln.Addr().String())
 	if fwd == nil {
 		return collect.Serve(ctx, ln, mux, log)
 	}
+	mux.Handle("GET /healthz", healthHandler(recorded, fwd))
 
 	// The forwarder outlives the receiver's drain, so that the lines
 	// written meanwhile are sent before the end too.
@@ -156,19 +156,19 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// healthHandler answers GET /healthz with how many events were recorded
-// since the start and, when forwarding, how many PostHog acknowledged and
-// how many bytes of the file wait for it.
+// healthHandler answers GET /healthz, when forwarding, with how many events
+// were recorded and forwarded since the start, the acknowledged offset, and
+// how many bytes of the file wait for PostHog.
 func healthHandler(recorded *countingWriter, fwd *forward.Forwarder) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		health := map[string]int64{"recorded": recorded.lines.Load()}
-		if fwd != nil {
-			st := fwd.Stats()
-			health["forwarded"] = st.Forwarded
-			health["acknowledged_offset"] = st.Acknowledged
-			if size, err := fwd.Size(); err == nil {
-				health["waiting_bytes"] = size - st.Acknowledged
-			}
+		st := fwd.Stats()
+		health := map[string]int64{
+			"recorded":            recorded.lines.Load(),
+			"forwarded":           st.Forwarded,
+			"acknowledged_offset": st.Acknowledged,
+		}
+		if size, err := fwd.Size(); err == nil {
+			health["waiting_bytes"] = size - st.Acknowledged
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(health)

@@ -405,6 +405,17 @@ func TestCollectWritesStdoutAndStopsOnSIGINT(t *testing.T) {
 		t.Fatalf("bad distinct_id: %v, want invalid_argument", err)
 	}
 
+	// Without --posthog-host, collect serves the service alone, as it
+	// did before forwarding existed.
+	health, err := http.Get(collector.baseURL() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	health.Body.Close()
+	if health.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /healthz without forwarding: %s, want 404", health.Status)
+	}
+
 	if code := collector.stop(syscall.SIGINT); code != 0 {
 		t.Fatalf("collect exited %d after SIGINT; stderr:\n%s", code, collector.stderr.String())
 	}
