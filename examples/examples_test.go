@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -347,6 +348,134 @@ exit 0`, terms, pid))
 				t.Errorf("tbot got SIGTERM %d times, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// The collect unit: its directives, systemd's own check where there is
+// one, and its ExecStart= run as systemd would (the credential, the state
+// directory and the host swapped for test ones) against a PostHog
+// stand-in, which receives an event sent to it.
+func TestSystemdCollectUnit(t *testing.T) {
+	unit := testsupport.ReadFile(t, "systemd/tbot-collect.service")
+	service := unitDirectives(unit, "Service")
+	for directive, want := range map[string]string{
+		"LoadCredential":  "posthog-key:/etc/tbot-collect/posthog-key",
+		"StateDirectory":  "tbot-collect",
+		"Restart":         "always",
+		"NoNewPrivileges": "yes",
+	} {
+		if got := service[directive]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s=%q, want %q", directive, got, want)
+		}
+	}
+	start := service["ExecStart"]
+	if len(start) != 1 {
+		t.Fatalf("ExecStart=%q", start)
+	}
+	if strings.Contains(unit, "POSTHOG_API_KEY") {
+		t.Error("the unit names POSTHOG_API_KEY: the key belongs in the credential, not the unit")
+	}
+
+	t.Run("systemd-analyze verify", func(t *testing.T) {
+		analyze, err := exec.LookPath("systemd-analyze")
+		if err != nil {
+			t.Skip("skipped: no systemd-analyze on this machine; the directives were checked as text above")
+		}
+		copyPath := filepath.Join(t.TempDir(), "tbot-collect.service")
+		if err := os.WriteFile(copyPath, []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := runCommand(t, os.Environ(), analyze, "verify", copyPath)
+		for _, line := range strings.Split(strings.TrimSpace(res.Stdout+res.Stderr), "\n") {
+			if line != "" && strings.Contains(line, "tbot-collect.service") && !strings.Contains(line, "is not executable") {
+				t.Errorf("systemd-analyze: %s", line)
+			}
+		}
+	})
+
+	const key = "phc_examplesUnitKey-93ab"
+	ph := testsupport.StartPostHog(t, key)
+	credentials, state := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(credentials, "posthog-key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	argv := replaceAll(strings.Fields(start[0]), map[string]string{
+		"/usr/local/bin/tbot-telemetry":      builtBinary(),
+		"0.0.0.0:8080":                       "127.0.0.1:0",
+		"/var/lib/tbot-collect/events.jsonl": filepath.Join(state, "events.jsonl"),
+		"https://us.i.posthog.com":           ph.URL,
+		"%d/posthog-key":                     filepath.Join(credentials, "posthog-key"),
+	})
+	for _, a := range argv {
+		if strings.Contains(a, "%") || strings.HasPrefix(a, "/var/") || strings.HasPrefix(a, "/usr/") {
+			t.Fatalf("ExecStart= has %q, which this test does not know how to stand in for", a)
+		}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	listening := make(chan string, 1)
+	scanned := make(chan struct{})
+	var logs testsupport.LockedBuffer
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs.Write(append(sc.Bytes(), '\n'))
+			if _, addr, ok := strings.Cut(sc.Text(), "listen:"); ok {
+				addr, _, _ = strings.Cut(addr, " ") // the caller follows
+				select {
+				case listening <- addr:
+				default:
+				}
+			}
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-listening:
+	case <-scanned:
+		t.Fatalf("collect exited before listening:\n%s", logs.String())
+	case <-time.After(bound):
+		t.Fatalf("collect never listened:\n%s", logs.String())
+	}
+	// As the README's curl sends it.
+	id := "0b6f3c1e-8a4d-4e2b-9c7a-1d2e3f405162"
+	body := `{"distinctId":"` + id + `","start":{"runMode":"RUN_MODE_DAEMON","version":"17.4.2","joinType":"token"}}`
+	resp, err := http.Post("http://"+addr+"/prehog.v1alpha.TbotReportingService/SubmitTbotEvent", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("submit: %s", resp.Status)
+	}
+	ph.WaitFor(t, 1, bound)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-scanned // Wait closes the pipe, which must be read out first.
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("collect: %v\n%s", err, logs.String())
+	}
+	ph.Check(t)
+	if events := ph.Events(); len(events) != 1 || events[0].DistinctID != id {
+		t.Errorf("PostHog got %+v, want the one event", events)
+	}
+	if strings.Contains(logs.String(), key) {
+		t.Errorf("the key is in collect's logs:\n%s", logs.String())
 	}
 }
 

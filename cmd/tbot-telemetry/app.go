@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
+	"github.com/tbot-telemetry/tbot-telemetry/forward"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
@@ -42,6 +43,12 @@ type system struct {
 	httpClient *http.Client
 	// build is what this build of the program says about itself.
 	build buildinfo.Info
+	// posthogTransport carries collect's batches to PostHog; nil means a
+	// copy of Go's default transport (which honours HTTPS_PROXY).
+	posthogTransport http.RoundTripper
+	// forwardTuning sets the forwarder's waits and window for tests; its
+	// zero value is production's.
+	forwardTuning forward.Options
 }
 
 func newSystem() *system {
@@ -94,7 +101,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 		tbotPath               string
 		tbotArgs, execArgs     []string
 		keepChildTelemetry     bool
-		listen, output         string
+		collectFlags           collectFlags
 	)
 	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
 	reportFlags.register(report)
@@ -107,8 +114,10 @@ func run(ctx context.Context, args []string, sys *system) error {
 	execCmd.Arg("program", "PROGRAM and its arguments.").Required().StringsVar(&execArgs)
 
 	collect := app.Command("collect", "Receive events (Connect, gRPC, gRPC-Web) and write each as one JSON line.")
-	collect.Flag("listen", "Address to listen on.").Default("127.0.0.1:8080").StringVar(&listen)
-	collect.Flag("output", "Append lines to FILE instead of stdout.").PlaceHolder("FILE").StringVar(&output)
+	collect.Flag("listen", "Address to listen on.").Default("127.0.0.1:8080").StringVar(&collectFlags.listen)
+	collect.Flag("output", "Append lines to FILE instead of stdout.").PlaceHolder("FILE").StringVar(&collectFlags.output)
+	collect.Flag("posthog-host", "Also forward every event to this PostHog (e.g. https://us.i.posthog.com); needs --output, and the project API key in $POSTHOG_API_KEY or --posthog-api-key-file.").PlaceHolder("URL").StringVar(&collectFlags.posthogHost)
+	collect.Flag("posthog-api-key-file", "Read the PostHog project API key from FILE (default: $POSTHOG_API_KEY).").PlaceHolder("FILE").StringVar(&collectFlags.posthogKeyFile)
 
 	app.Command("version", "Print this program's version.")
 
@@ -155,7 +164,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 	case execCmd.FullCommand():
 		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs)
 	case collect.FullCommand():
-		return runCollect(ctx, sys, listen, output)
+		return runCollect(ctx, sys, &collectFlags)
 	default: // version
 		fmt.Fprintln(sys.stdout, sys.build.String())
 		return nil

@@ -47,8 +47,14 @@ var collectListening = regexp.MustCompile(` Collecting tbot events\. listen:(\S+
 // with args, and waits for its start line to learn the port.
 func collectStart(t *testing.T, args ...string) *collectProcess {
 	t.Helper()
+	return collectStartEnv(t, []string{}, args...)
+}
+
+// collectStartEnv is collectStart with env as collect's whole environment.
+func collectStartEnv(t *testing.T, env []string, args ...string) *collectProcess {
+	t.Helper()
 	cmd := exec.Command(buildBinary(t), append([]string{"collect", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = []string{}
+	cmd.Env = env
 	cmd.Dir = t.TempDir()
 	p := &collectProcess{
 		process: &process{t: t, cmd: cmd, name: "collect", bound: collectBound, stderr: &testsupport.LockedBuffer{}, done: make(chan struct{})},
@@ -283,23 +289,7 @@ func TestCollectShutdownUnderLoadLosesNothing(t *testing.T) {
 // second signal stops the collector at once.
 func TestCollectSecondSignalStopsAtOnce(t *testing.T) {
 	collector := collectStart(t)
-	conn, err := net.DialTimeout("tcp", collector.addr, collectBound)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	// Headers and the first byte of a body that never comes: a request in
-	// flight.
-	if _, err := io.WriteString(conn, "POST "+prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure+" HTTP/1.1\r\n"+
-		"Host: "+collector.addr+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
-		t.Fatal(err)
-	}
-	// Once a plain request is answered, the stalled one is surely being
-	// served: requests on one listener are accepted in order.
-	if _, err := collectClient(t, collector.baseURL(), false).SubmitTbotEvent(context.Background(),
-		connect.NewRequest(collectEvent(uuid.NewString()))); err != nil {
-		t.Fatal(err)
-	}
+	collectStallRequest(t, collector)
 
 	collector.signal(syscall.SIGTERM)
 	deadline := time.Now().Add(collectBound)
@@ -320,6 +310,64 @@ func TestCollectSecondSignalStopsAtOnce(t *testing.T) {
 	if lines := collectLines(t, collector.stdout.String()); len(lines) != 1 {
 		t.Errorf("got %d lines, want the answered event's only", len(lines))
 	}
+}
+
+// Two signals back to back, as an impatient operator or a supervisor that
+// escalates at once sends them: the second must stop the collector at once
+// however soon it follows the first. Repeated, because the window it once
+// fell into (between taking the first signal and restoring the default
+// action) was narrow. The two are different signals: the kernel and Go's
+// runtime each hold one pending signal of a kind, so two SIGTERMs sent in
+// the same microsecond are one SIGTERM to any program.
+func TestCollectSignalsBackToBackStopAtOnce(t *testing.T) {
+	const rounds = 20
+	for i := range rounds {
+		collector := collectStart(t)
+		stall := collectStallRequest(t, collector)
+		pid := collector.cmd.Process.Pid
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(pid, syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		// Far below the drain's grace: a swallowed second signal shows
+		// as a collector still draining.
+		select {
+		case <-collector.done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d of %d: collect still running 5s after SIGTERM and SIGINT; stderr:\n%s", i+1, rounds, collector.stderr.String())
+		}
+		// Either may be taken second.
+		if code := collector.wait(); code != 128+int(syscall.SIGTERM) && code != 128+int(syscall.SIGINT) {
+			t.Fatalf("round %d of %d: collect exited %d after SIGTERM and SIGINT, want %d or %d; stderr:\n%s",
+				i+1, rounds, code, 128+int(syscall.SIGTERM), 128+int(syscall.SIGINT), collector.stderr.String())
+		}
+		stall.Close()
+	}
+}
+
+// collectStallRequest opens a request that never finishes (headers and the
+// first byte of a body that never comes), so that a drain cannot end before
+// its grace, and returns once the collector is surely serving it.
+func collectStallRequest(t *testing.T, collector *collectProcess) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", collector.addr, collectBound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := io.WriteString(conn, "POST "+prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure+" HTTP/1.1\r\n"+
+		"Host: "+collector.addr+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	// Once a plain request is answered, the stalled one is surely being
+	// served: requests on one listener are accepted in order.
+	if _, err := collectClient(t, collector.baseURL(), false).SubmitTbotEvent(context.Background(),
+		connect.NewRequest(collectEvent(uuid.NewString()))); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 // With no --output the lines go to stdout and the logs to stderr; a plain
@@ -355,6 +403,17 @@ func TestCollectWritesStdoutAndStopsOnSIGINT(t *testing.T) {
 	_, err = collectClient(t, collector.baseURL(), false).SubmitTbotEvent(ctx, connect.NewRequest(collectEvent("not-a-uuid")))
 	if connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Fatalf("bad distinct_id: %v, want invalid_argument", err)
+	}
+
+	// Without --posthog-host, collect serves the service alone, as it
+	// did before forwarding existed.
+	health, err := http.Get(collector.baseURL() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	health.Body.Close()
+	if health.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /healthz without forwarding: %s, want 404", health.Status)
 	}
 
 	if code := collector.stop(syscall.SIGINT); code != 0 {

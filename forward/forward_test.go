@@ -1,0 +1,438 @@
+package forward_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tbot-telemetry/tbot-telemetry/event"
+	"github.com/tbot-telemetry/tbot-telemetry/forward"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
+)
+
+// Tests of the forwarder against a PostHog stand-in on loopback, with a
+// real output file and offset file, and the Go HTTP stack between them.
+
+const (
+	testKey = "phc_forwardTestKey-7f3a9c"
+	bound   = 30 * time.Second
+)
+
+// fastOptions are production's options with the waits cut to test speed.
+func fastOptions(host string, log *testsupport.LockedBuffer) forward.Options {
+	return forward.Options{
+		Host:       host,
+		APIKey:     testKey,
+		Transport:  http.DefaultTransport.(*http.Transport).Clone(),
+		Log:        slog.New(slog.NewTextHandler(log, nil)),
+		Poll:       5 * time.Millisecond,
+		Interval:   10 * time.Millisecond,
+		RetryAfter: func(int) time.Duration { return 20 * time.Millisecond },
+		Grace:      2 * time.Second,
+	}
+}
+
+// appendEvents appends n lines as collect writes them and returns them.
+func appendEvents(t testing.TB, path string, n int) []string {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	for i := range n {
+		req := testsupport.Event()
+		req.DistinctId = uuid.NewString()
+		req.Timestamp = timestamppb.New(time.Date(2026, 11, 26, 6, 0, i%60, 123_000_000, time.UTC))
+		req.GetStart().DestinationsOther = int32(i)
+		line, err := event.MarshalLine(req, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(line); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(line))
+	}
+	return lines
+}
+
+// running is a forwarder whose Run goes on in the background.
+type running struct {
+	f    *forward.Forwarder
+	stop context.CancelFunc
+	done chan error
+}
+
+func start(t testing.TB, path string, opts forward.Options) *running {
+	t.Helper()
+	f, err := forward.New(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{f: f, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- f.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-r.done })
+	return r
+}
+
+// end stops the forwarder and waits for Run to return.
+func (r *running) end(t testing.TB) {
+	t.Helper()
+	r.stop()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.done <- nil // for the cleanup
+	case <-time.After(bound):
+		t.Fatal("Run did not return")
+	}
+}
+
+func readOffset(t *testing.T, path string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(forward.CursorPath(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0 // nothing acknowledged yet
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Size()
+}
+
+// Each line arrives as PostHog's capture API reads it: its name,
+// distinct_id and timestamp, the nine properties exactly as written, the
+// uuid derived from the event, and what keeps PostHog from recording the
+// sender's address; the key is in the request and nowhere in the logs.
+func TestForwardsEachLineAsWritten(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	lines := appendEvents(t, path, 25)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, len(lines), bound)
+	r.end(t)
+	ph.Check(t)
+
+	byID := map[string]testsupport.CapturedEvent{}
+	for _, e := range ph.Events() {
+		byID[e.DistinctID] = e
+	}
+	for _, l := range lines {
+		var want struct {
+			Event      string                     `json:"event"`
+			DistinctID string                     `json:"distinct_id"`
+			Timestamp  string                     `json:"timestamp"`
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal([]byte(l), &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := byID[want.DistinctID]
+		if !ok {
+			t.Fatalf("event %s never arrived", want.DistinctID)
+		}
+		if got.Event != "tbot.start" || got.Event != want.Event {
+			t.Errorf("event %q, want %q", got.Event, want.Event)
+		}
+		if got.UUID != forward.EventUUID(want.Event, want.DistinctID, want.Timestamp) {
+			t.Errorf("uuid %s is not the one derived from the event", got.UUID)
+		}
+		gotTS, err1 := time.Parse(time.RFC3339Nano, got.Timestamp)
+		wantTS, err2 := time.Parse(time.RFC3339Nano, want.Timestamp)
+		if err1 != nil || err2 != nil || !gotTS.Equal(wantTS) {
+			t.Errorf("timestamp %q, want %q", got.Timestamp, want.Timestamp)
+		}
+		if len(want.Properties) != 9 {
+			t.Fatalf("the test's line has %d properties", len(want.Properties))
+		}
+		for k, v := range want.Properties {
+			if string(got.Properties[k]) != string(v) {
+				t.Errorf("property %s = %s, want %s as in the line", k, got.Properties[k], v)
+			}
+		}
+		if string(got.Properties["$geoip_disable"]) != "true" {
+			t.Errorf("$geoip_disable = %s, want true", got.Properties["$geoip_disable"])
+		}
+		if ip, ok := got.Properties["$ip"]; !ok || string(ip) != "null" {
+			t.Errorf("$ip = %s (present %v), want null so that PostHog records no address", ip, ok)
+		}
+		for k := range got.Properties {
+			if !strings.HasPrefix(k, "tbot.") && !map[string]bool{"$geoip_disable": true, "$ip": true, "$lib": true, "$lib_version": true}[k] {
+				t.Errorf("unexpected property %s", k)
+			}
+		}
+	}
+	if got, want := readOffset(t, path), fileSize(t, path); got != want {
+		t.Errorf("acknowledged offset %d after a clean stop, want the file's size %d", got, want)
+	}
+	if strings.Contains(logs.String(), testKey) {
+		t.Errorf("the key is in the logs:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "Forwarding events to PostHog.") || !strings.Contains(logs.String(), ph.URL) {
+		t.Errorf("no info line naming the host:\n%s", logs.String())
+	}
+}
+
+// A second run on the same file sends only what the first did not: the
+// lines acknowledged before a clean stop are not sent again.
+func TestResumesFromTheAcknowledgedOffset(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 30)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 30, bound)
+	r.end(t)
+
+	appendEvents(t, path, 20)
+	r = start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 50, bound)
+	r.end(t)
+	ph.Check(t)
+	if distinct, received, _ := ph.Counts(); distinct != 50 || received != 50 {
+		t.Errorf("%d distinct events, %d with re-sends; want 50 and 50", distinct, received)
+	}
+}
+
+// PostHog down at the start, then refusing with 503 for a while, then slow:
+// every line arrives, each uuid once, and the warnings name the status
+// class and never the key or PostHog's answer.
+func TestOutageThenRefusalsThenSlowness(t *testing.T) {
+	addr := testsupport.FreeAddr(t)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 40)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions("http://"+addr, &logs))
+
+	// Down: nothing listens yet. Lines keep coming meanwhile.
+	time.Sleep(100 * time.Millisecond)
+	appendEvents(t, path, 40)
+	ph := testsupport.StartPostHogOn(t, addr, testKey)
+	ph.FailNext(10, http.StatusServiceUnavailable)
+	ph.WaitFor(t, 80, bound)
+	ph.Delay(300 * time.Millisecond)
+	appendEvents(t, path, 20)
+	ph.WaitFor(t, 100, bound)
+	r.end(t)
+	ph.Check(t)
+
+	if distinct, _, _ := ph.Counts(); distinct != 100 {
+		t.Errorf("%d distinct events, want 100", distinct)
+	}
+	for _, e := range ph.Events() {
+		if e.UUID != forward.EventUUID(e.Event, e.DistinctID, e.Timestamp) {
+			t.Errorf("uuid %s is not derived from its event", e.UUID)
+		}
+	}
+	if got, want := readOffset(t, path), fileSize(t, path); got != want {
+		t.Errorf("acknowledged offset %d, want %d", got, want)
+	}
+	out := logs.String()
+	for _, want := range []string{`status=unreachable`, `status=5xx`, "PostHog accepts events again."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, testKey) || strings.Contains(out, "stand-in outage") {
+		t.Errorf("logs carry the key or PostHog's answer:\n%s", out)
+	}
+}
+
+// A batch acknowledged after an earlier one that is still being retried
+// does not move the acknowledged offset past the earlier one's lines: a
+// stop then, and a start, sends them.
+func TestOffsetAdvancesOnlyOverAContiguousPrefix(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	ph.FailNext(1, http.StatusServiceUnavailable)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	first := appendEvents(t, path, 10)
+	var logs testsupport.LockedBuffer
+	opts := fastOptions(ph.URL, &logs)
+	// The refused first batch waits out a long backoff.
+	opts.RetryAfter = func(int) time.Duration { return time.Minute }
+	r := start(t, path, opts)
+	deadline := time.Now().Add(bound)
+	for _, _, requests := ph.Counts(); requests < 1; _, _, requests = ph.Counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no request came")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	appendEvents(t, path, 10)
+	ph.WaitFor(t, 10, bound)
+	r.end(t)
+	if got := readOffset(t, path); got != 0 {
+		t.Errorf("acknowledged offset %d while the first %d lines were never acknowledged, want 0", got, len(first))
+	}
+	r = start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 20, bound)
+	r.end(t)
+	ph.Check(t)
+}
+
+// However long PostHog refuses, no more than Window lines are read ahead
+// of the acknowledged offset; once it accepts, the rest follow.
+func TestReadsAtMostWindowAhead(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	ph.FailNext(1<<30, http.StatusServiceUnavailable)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 500)
+	var logs testsupport.LockedBuffer
+	opts := fastOptions(ph.URL, &logs)
+	opts.Window = 50
+	r := start(t, path, opts)
+	// Let it try for a while: many refused requests.
+	deadline := time.Now().Add(bound)
+	for _, _, requests := ph.Counts(); requests < 20; _, _, requests = ph.Counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no requests came")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if offered := ph.Offered(); offered > opts.Window {
+		t.Errorf("%d distinct events offered to a refusing PostHog, want at most the window of %d", offered, opts.Window)
+	}
+	ph.FailNext(0, 0)
+	ph.WaitFor(t, 500, bound)
+	r.end(t)
+	ph.Check(t)
+	if distinct, received, _ := ph.Counts(); distinct != 500 || received != 500 {
+		t.Errorf("%d distinct events, %d with re-sends; want 500 and 500", distinct, received)
+	}
+}
+
+// An offset that cannot belong to the file (the file was replaced by a
+// shorter one) starts over from the top rather than skipping lines; a
+// line that is not an event is passed over without being logged.
+func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 3)
+	if err := os.WriteFile(forward.CursorPath(path), []byte("999999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a full disk leaves behind: half a line, then the next on its
+	// own line.
+	f.WriteString(`{"event":"tbot.start","distinct_id":"secret-half` + "\n")
+	f.Close()
+	appendEvents(t, path, 2)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 5, bound)
+	deadline := time.Now().Add(bound)
+	for readOffset(t, path) != fileSize(t, path) {
+		if time.Now().After(deadline) {
+			t.Fatal("the offset never reached the end of the file")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.end(t)
+	ph.Check(t)
+	if st := r.f.Stats(); st.Skipped != 1 || st.Forwarded != 5 {
+		t.Errorf("stats %+v, want 5 forwarded and 1 skipped", st)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "does not fit") || !strings.Contains(out, "Skipped a line") || strings.Contains(out, "secret-half") {
+		t.Errorf("logs:\n%s", out)
+	}
+}
+
+// Waiting counts the lines past the acknowledged offset.
+func TestWaitingIsTheBacklog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	lines := appendEvents(t, path, 7)
+	if err := os.WriteFile(forward.CursorPath(path), []byte(strconv.Itoa(len(lines[0])+len(lines[1]))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs testsupport.LockedBuffer
+	f, err := forward.New(path, fastOptions("http://127.0.0.1:1", &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Waiting(); err != nil || n != 5 {
+		t.Errorf("Waiting() = %d, %v; want 5", n, err)
+	}
+}
+
+// A stop flushes what posthog-go holds (here a batch its flush interval
+// would not send for a minute) and saves the offset it reached.
+func TestStopFlushesAndSavesTheOffset(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 5)
+	var logs testsupport.LockedBuffer
+	opts := fastOptions(ph.URL, &logs)
+	opts.Interval = time.Minute
+	r := start(t, path, opts)
+	// The lines are read at once; nothing is sent before the stop.
+	time.Sleep(50 * time.Millisecond)
+	if distinct, _, _ := ph.Counts(); distinct != 0 {
+		t.Fatalf("%d events sent before the flush interval", distinct)
+	}
+	r.end(t)
+	if distinct, _, _ := ph.Counts(); distinct != 5 {
+		t.Errorf("%d events sent by the stop, want 5", distinct)
+	}
+	if got, want := readOffset(t, path), fileSize(t, path); got != want {
+		t.Errorf("acknowledged offset %d after the stop, want %d", got, want)
+	}
+}
+
+// A file truncated under a running forwarder is reported, once.
+func TestWarnsWhenTheFileShrinks(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 5)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 5, bound)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(bound)
+	for !strings.Contains(logs.String(), "shrank") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	r.end(t)
+	if n := strings.Count(logs.String(), "shrank"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+}
