@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/xhit/go-str2duration/v2"
 
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
@@ -98,18 +99,20 @@ func ReadLogHints(args []string, env Env) LogHints {
 		h.Debug, _ = strconv.ParseBool(v)
 	}
 	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "--":
+		a := args[i]
+		if a == "--" {
 			return h
-		case a == "-d" || a == "--debug":
-			h.Debug = true
-		case a == "--no-debug":
-			h.Debug = false
-		case a == "--log-format" && i+1 < len(args):
+		}
+		f, ok := tbotcli.Lookup(a)
+		switch {
+		case !ok || !f.Logging:
+		case !f.TakesValue:
+			h.Debug = !strings.HasPrefix(a, "--no-")
+		case strings.Contains(a, "="):
+			_, h.LogFormat, _ = strings.Cut(a, "=")
+		case i+1 < len(args):
 			h.LogFormat = args[i+1]
 			i++
-		case strings.HasPrefix(a, "--log-format="):
-			h.LogFormat = strings.TrimPrefix(a, "--log-format=")
 		}
 	}
 	if h.LogFormat != "text" && h.LogFormat != "json" {

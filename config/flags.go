@@ -3,6 +3,7 @@ package config
 import (
 	"slices"
 
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
@@ -48,22 +49,26 @@ const (
 
 // Environment variables that stand for flags, as tbot binds them.
 const (
-	EnvConfigPath   = "TBOT_CONFIG_PATH"
-	EnvConfigString = "TBOT_CONFIG"
-	EnvDebug        = "TBOT_DEBUG"
+	EnvConfigPath   = tbotcli.EnvConfigPath
+	EnvConfigString = tbotcli.EnvConfigString
+	EnvDebug        = tbotcli.EnvDebug
 	EnvToken        = "TELEPORT_BOT_TOKEN"
 	EnvAuthServer   = "TELEPORT_AUTH_SERVER"
 	EnvProxyServer  = "TELEPORT_PROXY"
 )
 
-var globalFlags = []flagSpec{
-	{name: flagDebug, short: 'd', kind: kindBool, envVar: EnvDebug},
-	{name: flagConfig, short: 'c', envVar: EnvConfigPath},
-	{name: flagConfigString, envVar: EnvConfigString},
-	{name: "fips", kind: kindBool},
-	{name: "insecure", kind: kindBool},
-	{name: flagLogFormat},
-}
+// globalFlags is the grammar of tbot's global flags, from their one table.
+var globalFlags = func() []flagSpec {
+	specs := make([]flagSpec, 0, len(tbotcli.GlobalFlags))
+	for _, f := range tbotcli.GlobalFlags {
+		spec := flagSpec{name: f.Name, short: rune(f.Short), envVar: f.EnvVar, kind: kindString}
+		if !f.TakesValue {
+			spec.kind = kindBool
+		}
+		specs = append(specs, spec)
+	}
+	return specs
+}()
 
 var authProxyFlags = []flagSpec{
 	{name: flagAuthServer, short: 'a', envVar: EnvAuthServer},

@@ -16,6 +16,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/forward"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog"
 	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
@@ -201,13 +202,6 @@ Logs go to stderr in tbot's layout: --log-format text (the default, unless tbot'
 
 Exit status: report 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags; exec PROGRAM's own (128+N when it died of signal N, 127 when not found, 126 when not executable); collect 0 once stopped by SIGTERM or SIGINT.`
 
-// tbotGlobalFlags may open TBOT_ARGS without a -- before them, as in
-// `report -d start -c /etc/tbot.yaml`.
-var tbotGlobalFlags = map[string]bool{
-	"-d": true, "--debug": true, "-c": true, "--config": true, "--config-string": true,
-	"--fips": true, "--insecure": true, "--log-format": true,
-}
-
 // splitPassThrough inserts the -- that ends this program's own flags where
 // the arguments of report (tbot's) or exec (PROGRAM's) begin, so that kingpin
 // never reads them as ours. A flag there that is neither ours nor one that
@@ -244,12 +238,20 @@ func splitPassThrough(app *kingpin.Application, args []string) ([]string, error)
 			}
 			continue
 		}
-		if strings.HasPrefix(a, "-") && a != "-" && !(args[cmdAt] == "report" && tbotGlobalFlags[name]) {
+		if strings.HasPrefix(a, "-") && a != "-" && !(args[cmdAt] == "report" && isTbotGlobalFlag(name)) {
 			return nil, unknownFlag(args[cmdAt], name)
 		}
 		return append(append(out, "--"), args[i:]...), nil
 	}
 	return out, nil
+}
+
+// isTbotGlobalFlag tells whether a flag is one of tbot's global flags, with
+// which TBOT_ARGS may open without a -- before them, as in
+// `report -d start -c /etc/tbot.yaml`.
+func isTbotGlobalFlag(name string) bool {
+	_, ok := tbotcli.Lookup(name)
+	return ok
 }
 
 // ownFlag says whether token names one of cmd's flags (or kingpin's help

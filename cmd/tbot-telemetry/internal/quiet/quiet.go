@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
@@ -58,7 +59,7 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 		return Path{}, false // a flag of the command's own, or tbot's before --
 	}
 	decision := optin.Decide(getenv)
-	if decision.Enabled || getenv("TBOT_DEBUG") != "" {
+	if decision.Enabled || getenv(tbotcli.EnvDebug) != "" {
 		return Path{}, false
 	}
 	tbotArgs := rest
@@ -75,8 +76,7 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 		if a == "--" {
 			break
 		}
-		if a == "-d" || a == "--debug" || a == "--no-debug" || a == "--log-format" ||
-			(len(a) > len("--log-format=") && a[:len("--log-format=")] == "--log-format=") {
+		if tbotcli.SetsLogging(a) {
 			return Path{}, false
 		}
 	}

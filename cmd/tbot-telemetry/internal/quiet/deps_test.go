@@ -1,0 +1,45 @@
+package quiet
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowedDeps are the packages the quiet paths may be built from: what Go's
+// runtime initializes first, and this project's packages that import no
+// more than that. Anything else (fmt, strings, net/http, protobuf, yaml,
+// kingpin, log/slog, ...) would be initialized before the quiet path runs,
+// which is the cost it exists to avoid (its package comment says why).
+var allowedDeps = []string{
+	"unsafe", "math/bits", "errors", "sync/atomic", "sync", "cmp", "iter", "slices", "syscall", "time",
+	"context", "io", "unicode/utf8", "path", "io/fs", "os", "os/signal", "strconv",
+	"github.com/tbot-telemetry/tbot-telemetry/internal/platform",
+	"github.com/tbot-telemetry/tbot-telemetry/supervise",
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch",
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli",
+	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout",
+	"github.com/tbot-telemetry/tbot-telemetry/optin",
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet",
+}
+
+func TestOnlyLightImports(t *testing.T) {
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goCmd, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "internal/") || strings.HasPrefix(dep, "runtime") || strings.HasPrefix(dep, "vendor/") {
+			continue // the runtime's own
+		}
+		if !slices.Contains(allowedDeps, dep) {
+			t.Errorf("the quiet paths now import %s, which Go would initialize before they run; "+
+				"keep it out of quiet, launch, supervise, optin, tbotcli and tbotlog/layout, or, if it is as light as "+
+				"what Go's runtime initializes first, add it to allowedDeps", dep)
+		}
+	}
+}
