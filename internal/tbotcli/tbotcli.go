@@ -10,7 +10,6 @@
 // release); the grammar here is the newest tbot's (docs/tbot-releases.md).
 package tbotcli
 
-
 // GlobalFlag is one of tbot's global flags.
 type GlobalFlag struct {
 	// Name is the long name, without the dashes.
