@@ -1,5 +1,5 @@
-// Package report asks tbot for its version and sends the start event over
-// Connect to where tbot would send it, with one deadline, bounded retries and
+// Package report sends the start event over Connect to where tbot would
+// send it, with one deadline, bounded retries and
 // a client that this program owns. Whether to send at all is package optin's
 // decision. It reads the environment only through the getenv it is given.
 //
@@ -12,5 +12,4 @@
 //   - bounded.go: what is read of an answer, and what it showed
 //   - classify.go: a failed call turned into a short, safe SendError
 //   - sanitize.go: what of a server's own message may reach the logs
-//   - probe.go: `tbot version`
 package report

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
-	"github.com/tbot-telemetry/tbot-telemetry/report"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
@@ -61,7 +61,7 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		// Its outcome is only ever logged: the exit status is the child's.
 		_ = deliver(ctx, sys, log, flags, decision, tbotArgs, func(ctx context.Context) (string, error) {
 			// Through the Supervisor: as PID 1 it is the only waiter.
-			return report.VersionOf(ctx, sup, path, program, env)
+			return probe.VersionOf(ctx, sup, path, program, env)
 		})
 	}()
 

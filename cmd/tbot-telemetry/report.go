@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
@@ -22,7 +23,7 @@ func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath str
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
 	err := deliver(ctx, sys, log, flags, optin.Decide(sys.env.Get), tbotArgs, func(ctx context.Context) (string, error) {
-		return report.ProbeVersion(ctx, tbotPath, sys.env)
+		return probe.Version(ctx, tbotPath, sys.env["PATH"], sys.env.List())
 	})
 	return flags.failure(err)
 }

@@ -1,4 +1,8 @@
-package report
+// Package probe asks tbot its version (`tbot version`), which says by whose
+// rules its arguments are read and what the event reports as its version.
+// It runs a process, so it lives with the command layer, apart from the
+// sender (package report).
+package probe
 
 import (
 	"context"
@@ -6,7 +10,6 @@ import (
 	"regexp"
 	"sync"
 
-	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
@@ -27,17 +30,17 @@ func ParseVersion(out []byte) string {
 	return ""
 }
 
-// ProbeVersion runs `<tbot> version` and parses its output, within ctx. A
-// bare name is looked up on the PATH of env, as the shell that launches tbot
-// would.
-func ProbeVersion(ctx context.Context, tbot string, env config.Env) (string, error) {
-	path, err := supervise.LookPath(tbot, env["PATH"])
+// Version runs `<tbot> version` and parses its output, within ctx. A bare
+// name is looked up on pathList, as the shell that launches tbot would; env
+// is tbot's environment.
+func Version(ctx context.Context, tbot, pathList string, env []string) (string, error) {
+	path, err := supervise.LookPath(tbot, pathList)
 	if err != nil {
 		return "", errors.New("tbot version: tbot not found")
 	}
 	sup := supervise.New(supervise.Options{})
 	defer sup.Close()
-	return VersionOf(ctx, sup, path, tbot, env.List())
+	return VersionOf(ctx, sup, path, tbot, env)
 }
 
 // VersionOf runs `<path> version` through sup (the only waiter for children
