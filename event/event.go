@@ -1,7 +1,9 @@
 // Package event derives tbot's anonymous start event (RFD 0106) from the
-// configuration view, and renders it in the PostHog shape that prehog turns
-// it into. Everything here is pure: the clock and the ID source are passed in,
-// so the same inputs always give the same event.
+// configuration view, as the view's release of tbot derives it (its join
+// type when none is set, what it counts: docs/tbot-releases.md), and renders
+// it in the PostHog shape that prehog turns it into. Everything here is pure:
+// the clock and the ID source are passed in, so the same inputs always give
+// the same event.
 package event
 
 import (

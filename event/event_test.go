@@ -16,7 +16,7 @@ import (
 
 var fixed = Sources{Now: testsupport.Now, NewID: testsupport.NewID}
 
-// The contract's dry-run example, derived and rendered.
+// README.md's example event ("The event"), derived and rendered.
 func TestDeriveContractExample(t *testing.T) {
 	view := &config.View{Release: release.For("17.4.2"), Oneshot: true, JoinMethod: "github", Counted: []string{"identity", "kubernetes", "application"}}
 	env := config.Env{EnvHelper: "gha:teleport-actions/auth", EnvHelperVersion: "2.1.2"}

@@ -136,7 +136,7 @@ func checkRecordedStart(t *testing.T, version string, rel release.Release, start
 	}
 }
 
-// cleanedLikeThisProgram is the helper-string rule of the contract, written
+// cleanedLikeThisProgram is README.md's helper-string rule ("The event"), written
 // here on its own: printable ASCII only, at most 128 bytes.
 func cleanedLikeThisProgram(s string) string {
 	var kept []byte
