@@ -2,8 +2,6 @@ package quiet
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +25,10 @@ var allowedDeps = []string{
 }
 
 func TestOnlyLightImports(t *testing.T) {
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to list the quiet path's imports: %v", err)
+	}
 	out, err := exec.Command(goCmd, "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
