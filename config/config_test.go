@@ -303,6 +303,8 @@ func TestBadFiles(t *testing.T) {
 		"token-not-string.yaml":         "line 3: wrong value type (expected a string)",
 		"bad-duration.yaml":             "line 2: wrong value type (!!str where a duration was expected)",
 		"join-method-implausible.yaml":  "tbot would refuse the join method",
+		"helm-template.yaml":            "looks like an unrendered template",
+		"helm-template-quoted.yaml":     "looks like an unrendered template",
 		"v1-app-not-string.yaml":        "line 3: wrong value type (expected a string)",
 		"v1-destinations-not-list.yaml": "line 1: wrong value type (!!map where a list was expected)",
 		"malformed.yaml":                "not valid YAML: line 2",

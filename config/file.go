@@ -105,6 +105,22 @@ func decodeConfigString(s string) ([]byte, error) {
 // unknown keys as that release is, and with the checks that release makes
 // before it sends its event.
 func parseFile(data []byte, rel release.Release) (*fileView, error) {
+	v, err := parseFileAs(data, rel)
+	if err != nil && looksLikeTemplate(data) {
+		// A Helm or Go template that was never rendered fails in ways that
+		// name a wrong type or a cut-off line; say what it most likely is.
+		return nil, fmt.Errorf("%w (the file looks like an unrendered template: it still has {{ }} in it)", err)
+	}
+	return v, err
+}
+
+// looksLikeTemplate tells whether a file still holds template actions.
+func looksLikeTemplate(data []byte) bool {
+	open := bytes.Index(data, []byte("{{"))
+	return open >= 0 && bytes.Contains(data[open:], []byte("}}"))
+}
+
+func parseFileAs(data []byte, rel release.Release) (*fileView, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
