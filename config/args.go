@@ -211,18 +211,36 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 	if inv.ConfigPath != "" && inv.ConfigString != "" {
 		return nil, errors.New("tbot would refuse its arguments: cannot specify both config and config-string")
 	}
-	if lf := str(flagLogFormat); lf != "" && lf != "text" && lf != "json" {
-		return nil, errors.New("tbot would refuse its arguments: --log-format must be text or json")
+	if f := values.get(m.name, flagLogFormat); f != nil {
+		formats := f.given
+		if !f.set && *f.str != "" {
+			formats = []string{*f.str} // from the environment
+		}
+		for _, lf := range formats {
+			if lf != "text" && lf != "json" {
+				return nil, errors.New("tbot would refuse its arguments: --log-format must be text or json")
+			}
+		}
 	}
 	if f := values.get(m.name, flagOneshot); f != nil {
 		inv.OneshotSet, inv.Oneshot = f.set, *f.boolean
 	}
 	inv.JoinMethod = str(flagJoinMethod)
-	if f := values.get(m.name, flagJoinMethod); f != nil && f.set && rel.JoinMethodFlagIsEnum &&
-		(inv.JoinMethod == "" || !rel.Open && !release.Knows(rel.JoinMethods, inv.JoinMethod)) {
-		// kingpin's enum, as this release declares it; no release's enum
-		// holds the empty string.
-		return nil, errors.New("tbot would refuse its arguments: --join-method names a join method this tbot release does not know")
+	if f := values.get(m.name, flagJoinMethod); f != nil && rel.JoinMethodFlagIsEnum {
+		// kingpin's enum, as this release declares it, checks every value
+		// given; no release's enum holds the empty string.
+		for _, method := range f.given {
+			switch {
+			case method == "":
+			case release.Knows(rel.JoinMethods, method):
+				continue
+			case rel.Open && method == inv.JoinMethod:
+				continue // the one that counts: the privacy rule refuses it in its own words (view.go)
+			case rel.Open && release.AnyLineAccepts(method):
+				continue
+			}
+			return nil, errors.New("tbot would refuse its arguments: --join-method names a join method this tbot release does not know")
+		}
 	}
 	inv.TokenSet = str(flagToken) != ""
 	if f := values.get(m.name, flagCAPin); f != nil {
@@ -265,7 +283,8 @@ func checkStorageURI(s string, kubernetesSecret bool) error {
 // flagValue holds one parsed flag.
 type flagValue struct {
 	spec    flagSpec
-	set     bool // given on the command line
+	set     bool     // given on the command line
+	given   []string // every value given on the command line, in order
 	str     *string
 	boolean *bool
 	strs    *[]string
@@ -307,7 +326,7 @@ func (fv flagValues) register(cmd flagAdder, specs []flagSpec, mode string) {
 			clause.SetValue(&durationValue{flag: s.name, d: v.dur})
 		default:
 			v.str = new(string)
-			clause.SetValue(&repeatableString{p: v.str})
+			clause.SetValue(&repeatableString{p: v.str, all: &v.given})
 		}
 		byName[s.name] = v
 	}
@@ -371,10 +390,19 @@ func (v *durationValue) String() string { return v.d.String() }
 func (v *durationValue) IsCumulative() bool { return true }
 
 // repeatableString is a string flag that may be given more than once; the
-// last value wins.
-type repeatableString struct{ p *string }
+// last value wins, and every value given is kept for the checks that tbot's
+// parser makes of each (an enum refuses a bad one even if a good one
+// follows).
+type repeatableString struct {
+	p   *string
+	all *[]string
+}
 
-func (v *repeatableString) Set(s string) error { *v.p = s; return nil }
+func (v *repeatableString) Set(s string) error {
+	*v.p = s
+	*v.all = append(*v.all, s)
+	return nil
+}
 func (v *repeatableString) String() string     { return *v.p }
 func (v *repeatableString) IsCumulative() bool { return true }
 
