@@ -77,6 +77,7 @@ type Invocation struct {
 	CAPinsSet      bool
 	Insecure       bool // --insecure
 	DestinationDir bool // legacy --destination-dir given
+	DataDir        bool // --data-dir or --storage given: the file's storage is replaced
 
 	// Skipped names the flags and modes that this program did not know and
 	// passed over, for a debug line.
@@ -250,6 +251,7 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 	if f := values.get(m.name, "insecure"); f != nil {
 		inv.Insecure = *f.boolean
 	}
+	inv.DataDir = str("data-dir") != "" || str("storage") != ""
 	if dataDir := str("data-dir"); dataDir != "" && rel.ChecksDataDirURI {
 		if err := checkStorageURI(dataDir, rel.Modes != nil); err != nil {
 			return nil, err

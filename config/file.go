@@ -32,10 +32,21 @@ type fileView struct {
 	CAPathSet  bool
 	Insecure   bool
 	// Outputs holds v2 outputs and v1 destinations (by the output type tbot
-	// migrated them into, or would have); Services the v2 services. Each
-	// entry is a type as a v2 file spells it.
-	Outputs  []string
-	Services []string
+	// migrated them into, or would have); Services the v2 services.
+	Outputs  []entry
+	Services []entry
+	// StorageErr is what the release refuses in the file's storage once it
+	// has merged its flags, unless a flag replaced it.
+	StorageErr error
+}
+
+// entry is one output, service or v1 destination: its type as a v2 file
+// spells it, and what the release refuses in it once it has merged its
+// flags over the file (nil when nothing), which matters only if no flag
+// replaced it.
+type entry struct {
+	typ string
+	err error
 }
 
 // readConfigFile reads a configuration file, refusing what is not a regular
@@ -142,14 +153,15 @@ func parseFileAs(data []byte, rel release.Release) (*fileView, error) {
 		if err := checkV1Keys(&doc, rel); err != nil {
 			return nil, err
 		}
-		if err := checkNullDestinations(&doc, rel); err != nil {
-			return nil, err
-		}
 		var f fileV1
 		if err := doc.Decode(&f); err != nil {
 			return nil, fmt.Errorf("config file: %s", describeYAMLError(err))
 		}
-		return f.view(rel)
+		v, err := f.view(rel)
+		if err == nil && !rel.MigratesV1 {
+			v.Outputs = append(v.Outputs, nullDestinations(&doc)...)
+		}
+		return v, err
 	case "v2":
 		if !rel.ReadsV2 {
 			return nil, errors.New("config file has an unrecognized config version")
@@ -264,6 +276,7 @@ func (d *databaseV1) UnmarshalYAML(n *yaml.Node) error {
 type directoryV1 struct {
 	set     bool
 	hasPath bool
+	badMode bool // symlinks or acls of a value tbot does not know
 }
 
 func (d *directoryV1) UnmarshalYAML(n *yaml.Node) error {
@@ -282,17 +295,9 @@ func (d *directoryV1) UnmarshalYAML(n *yaml.Node) error {
 		if err := n.Decode(&p); err != nil {
 			return err
 		}
-		switch p.Symlinks {
-		case "", "insecure", "try-secure", "secure":
-		default:
-			return fmt.Errorf("line %d: invalid symlinks mode", n.Line)
-		}
-		switch p.ACLs {
-		case "", "off", "try", "required":
-		default:
-			return fmt.Errorf("line %d: invalid acls mode", n.Line)
-		}
 		d.set, d.hasPath = true, p.Path != ""
+		d.badMode = !slices.Contains([]string{"", "insecure", "try-secure", "secure"}, p.Symlinks) ||
+			!slices.Contains([]string{"", "off", "try", "required"}, p.ACLs)
 		return nil
 	}
 	return kindError(n, "a string or a mapping")
@@ -337,29 +342,63 @@ func (d destinationV1) serviceType(migrates bool) string {
 	return "identity"
 }
 
-// check refuses what the release refuses in a v1 destination (or in
-// storage, which has only the sink): v12-v13 in their checks, v14-v18
-// when they migrate it into an output.
-func (d destinationV1) check(rel release.Release, storage bool) error {
-	line, migrates := d.line, rel.MigratesV1
+// readCheck refuses what the release refuses in a v1 destination (or in
+// storage, which has only the sink) as it reads the file: v14-v18 migrate
+// it into an output then; v12-v13 leave every check to the merged
+// configuration (laterCheck).
+func (d destinationV1) readCheck(rel release.Release, storage bool) error {
+	if !rel.MigratesV1 {
+		return nil
+	}
+	line := d.line
 	switch {
 	case d.Directory.set && d.Memory.set:
 		return fmt.Errorf("config file: line %d: a destination has both directory and memory", line)
-	case !d.Directory.set && !d.Memory.set:
-		if storage && !migrates {
-			return nil // the default data directory
-		}
-		if storage && d.line == 0 {
-			return nil // no storage at all: the default
-		}
+	case !d.Directory.set && !d.Memory.set && !(storage && line == 0):
+		return fmt.Errorf("config file: line %d: a destination has neither directory nor memory", line)
+	case storage:
+		return nil
+	case d.requests(true) > 1:
+		return fmt.Errorf("config file: line %d: a destination makes more than one special certificate request", line)
+	}
+	return d.checkTemplates(true)
+}
+
+// laterCheck refuses what the release refuses in a v1 destination, or
+// storage, once its flags are merged over the file; an entry that a flag
+// replaced (--destination-dir, --data-dir) is never checked.
+func (d destinationV1) laterCheck(rel release.Release, storage bool) error {
+	line, migrates := d.line, rel.MigratesV1
+	switch {
+	case !migrates && d.Directory.set && d.Memory.set:
+		return fmt.Errorf("config file: line %d: a destination has both directory and memory", line)
+	case !migrates && !storage && !d.Directory.set && !d.Memory.set:
 		return fmt.Errorf("config file: line %d: a destination has neither directory nor memory", line)
 	case d.Directory.set && !d.Directory.hasPath:
 		return fmt.Errorf("config file: line %d: a destination directory has no path", line)
-	}
-	if storage {
+	case d.Directory.set && d.Directory.badMode:
+		return fmt.Errorf("config file: line %d: a destination directory has a symlinks or acls mode tbot does not know", line)
+	case storage:
 		return nil
+	case !migrates && d.requests(false) > 1:
+		return fmt.Errorf("config file: line %d: a destination makes more than one special certificate request", line)
+	case d.Database.set && d.Database.Service == "":
+		return fmt.Errorf("config file: line %d: a database destination has no service", line)
+	case !migrates && (d.App.empty || d.KubernetesCluster.empty):
+		return fmt.Errorf("config file: line %d: a destination names an empty app or kubernetes cluster", line)
+	case !migrates && d.requests(false) > 0 && d.Cluster != "":
+		return fmt.Errorf("config file: line %d: cluster is only for ssh certificates", line)
+	case !migrates:
+		return d.checkTemplates(false)
 	}
-	requests := 0
+	return nil
+}
+
+// requests counts a destination's special certificate requests: app,
+// database and kubernetes_cluster, and for the v14-v18 migration also
+// ssh_host_cert, where an empty name is no request.
+func (d destinationV1) requests(migrates bool) int {
+	n := 0
 	for _, set := range []bool{
 		d.App.set && !(migrates && d.App.empty),
 		d.Database.set,
@@ -367,20 +406,10 @@ func (d destinationV1) check(rel release.Release, storage bool) error {
 		migrates && d.Configs.has("ssh_host_cert"),
 	} {
 		if set {
-			requests++
+			n++
 		}
 	}
-	switch {
-	case requests > 1:
-		return fmt.Errorf("config file: line %d: a destination makes more than one special certificate request", line)
-	case d.Database.set && d.Database.Service == "":
-		return fmt.Errorf("config file: line %d: a database destination has no service", line)
-	case !migrates && (d.App.empty || d.KubernetesCluster.empty):
-		return fmt.Errorf("config file: line %d: a destination names an empty app or kubernetes cluster", line)
-	case !migrates && requests > 0 && d.Cluster != "":
-		return fmt.Errorf("config file: line %d: cluster is only for ssh certificates", line)
-	}
-	return d.checkTemplates(migrates)
+	return n
 }
 
 // allowedTemplates are the templates a migrated destination of each output
@@ -398,7 +427,12 @@ func (d destinationV1) checkTemplates(migrates bool) error {
 		return fmt.Errorf("config file: line %d: a destination's config templates %s", d.line, what)
 	}
 	for _, t := range d.Configs {
-		if t.name == "ssh_host_cert" && t.principals == 0 {
+		switch {
+		case t.empty:
+			return refuse("have an empty one")
+		case t.several:
+			return refuse("have several in one entry")
+		case t.name == "ssh_host_cert" && t.principals == 0:
 			return refuse("have ssh_host_cert without principals")
 		}
 	}
@@ -429,15 +463,16 @@ func (f fileV1) view(rel release.Release) (*fileView, error) {
 	if f.Outputs.set && rel.MigratesV1 {
 		return nil, errors.New("config file: a file without version v2 has outputs")
 	}
-	if err := f.Storage.check(rel, true); err != nil {
+	if err := f.Storage.readCheck(rel, true); err != nil {
 		return nil, err
 	}
 	v := f.commonYAML.view()
+	v.StorageErr = f.Storage.laterCheck(rel, true)
 	for _, d := range f.Destinations {
-		if err := d.check(rel, false); err != nil {
+		if err := d.readCheck(rel, false); err != nil {
 			return nil, err
 		}
-		v.Outputs = append(v.Outputs, d.serviceType(rel.MigratesV1))
+		v.Outputs = append(v.Outputs, entry{typ: d.serviceType(rel.MigratesV1), err: d.laterCheck(rel, false)})
 	}
 	return v, nil
 }
@@ -527,31 +562,32 @@ func (d *destinationV2) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// check refuses a destination that tbot (v14 on) cannot write to: of no
-// known type, a directory without a path, a secret without a name. A tbot
-// newer than the table may know more types.
-func (d destinationV2) check(open bool) error {
+// readCheck refuses, as tbot (v14 on) reads the file, a destination of no
+// type it knows. A tbot newer than the table may know more types.
+func (d destinationV2) readCheck(open bool) error {
 	if !d.set {
 		return nil
 	}
-	var problem string
 	switch d.Type {
-	case "directory":
-		if d.Path == "" {
-			problem = "a directory destination has no path"
-		}
-	case "memory":
-	case "kubernetes_secret":
-		if d.Name == "" {
-			problem = "a kubernetes_secret destination has no name"
-		}
+	case "directory", "memory", "kubernetes_secret":
+		return nil
+	case "":
 	default:
-		if !open || d.Type == "" {
-			problem = "a destination has no type this tbot release knows"
+		if open {
+			return nil
 		}
 	}
-	if problem != "" {
-		return fmt.Errorf("config file: line %d: %s", d.line, problem)
+	return fmt.Errorf("config file: line %d: a destination has no type this tbot release knows", d.line)
+}
+
+// laterCheck refuses, once the flags are merged, a directory without a path
+// and a secret without a name.
+func (d destinationV2) laterCheck() error {
+	switch {
+	case d.set && d.Type == "directory" && d.Path == "":
+		return fmt.Errorf("config file: line %d: a directory destination has no path", d.line)
+	case d.set && d.Type == "kubernetes_secret" && d.Name == "":
+		return fmt.Errorf("config file: line %d: a kubernetes_secret destination has no name", d.line)
 	}
 	return nil
 }
@@ -560,10 +596,15 @@ func (d destinationV2) check(open bool) error {
 // knows them refuses without a destination.
 var outputsNeedingDestination = []string{"identity", "application", "database", "kubernetes", "ssh_host", "spiffe-svid"}
 
-// check refuses what the release refuses in one output or service.
-func (s serviceYAML) check(list string, open bool) error {
-	if err := s.Destination.check(open); err != nil {
+// laterCheck refuses what the release refuses in one output or service
+// once it has merged its flags over the file (an entry a flag replaced is
+// never checked).
+func (s serviceYAML) laterCheck(list string, rel release.Release) error {
+	if err := s.Destination.laterCheck(); err != nil {
 		return err
+	}
+	if rel.RefusesRoles && len(s.Roles) > 0 {
+		return fmt.Errorf("config file: line %d: an entry of %s lists roles, which this tbot release refuses", s.line, list)
 	}
 	var missing string
 	switch {
@@ -598,16 +639,17 @@ func (s *serviceYAML) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (f fileV2) view(rel release.Release) (*fileView, error) {
-	if err := f.Storage.check(rel.Open); err != nil {
+	if err := f.Storage.readCheck(rel.Open); err != nil {
 		return nil, err
 	}
 	v := f.commonYAML.view()
 	v.Insecure = f.Insecure
+	v.StorageErr = f.Storage.laterCheck()
 	for _, list := range []struct {
 		name  string
 		from  []serviceYAML
 		known []string
-		to    *[]string
+		to    *[]entry
 	}{{"outputs", f.Outputs, rel.OutputTypes, &v.Outputs}, {"services", f.Services, rel.ServiceTypes, &v.Services}} {
 		for _, s := range list.from {
 			if s.Type == "" {
@@ -616,13 +658,10 @@ func (f fileV2) view(rel release.Release) (*fileView, error) {
 			if !release.Knows(list.known, s.Type) && !rel.Open {
 				return nil, fmt.Errorf("config file: line %d: an entry of %s has a type this tbot release does not know", s.line, list.name)
 			}
-			if err := s.check(list.name, rel.Open); err != nil {
+			if err := s.Destination.readCheck(rel.Open); err != nil {
 				return nil, err
 			}
-			if rel.RefusesRoles && len(s.Roles) > 0 {
-				return nil, fmt.Errorf("config file: line %d: an entry of %s lists roles, which this tbot release refuses", s.line, list.name)
-			}
-			*list.to = append(*list.to, s.Type)
+			*list.to = append(*list.to, entry{typ: s.Type, err: s.laterCheck(list.name, rel)})
 		}
 	}
 	return v, nil
@@ -657,20 +696,19 @@ func checkV1Keys(doc *yaml.Node, rel release.Release) error {
 	return nil
 }
 
-// checkNullDestinations refuses an empty entry in a v1 `destinations` list
-// where tbot 12-13 keep it as a nil destination and crash on it.
-func checkNullDestinations(doc *yaml.Node, rel release.Release) error {
-	if rel.MigratesV1 {
-		return nil
-	}
+// nullDestinations are the empty entries of a v1 `destinations` list, which
+// tbot 12-13 keep as nil destinations and crash on when they check them.
+func nullDestinations(doc *yaml.Node) []entry {
+	var out []entry
 	if dests := child(documentRoot(doc), "destinations"); dests != nil && dests.Kind == yaml.SequenceNode {
 		for _, d := range dests.Content {
 			if d.Tag == "!!null" {
-				return fmt.Errorf("config file: line %d: an empty destination, which this tbot release cannot start with", d.Line)
+				out = append(out, entry{typ: "identity", err: fmt.Errorf(
+					"config file: line %d: an empty destination, which this tbot release cannot start with", d.Line)})
 			}
 		}
 	}
-	return nil
+	return out
 }
 
 // checkNullEntries refuses an empty entry of outputs or services: tbot
@@ -798,6 +836,9 @@ type templateV1 struct {
 	name       string
 	options    bool // options other than ssh_host_cert's principals
 	principals int
+	// empty: {name:} with nothing, or a name tbot does not know as a key;
+	// several: more than one template in one entry.
+	empty, several bool
 }
 
 // templateNames are the v1 config templates every tbot that reads v1
@@ -822,11 +863,15 @@ func (ts *templatesV1) UnmarshalYAML(n *yaml.Node) error {
 			continue // tbot passes over an empty entry
 		case e.Kind == yaml.ScalarNode:
 			t.name = e.Value
-		case e.Kind == yaml.MappingNode && len(e.Content) == 2:
+		case e.Kind == yaml.MappingNode && len(e.Content) != 2:
+			t.several = len(e.Content) > 2
+			t.empty = len(e.Content) == 0
+		case e.Kind == yaml.MappingNode:
 			t.name = e.Content[0].Value
 			opts := e.Content[1]
-			if opts.Tag == "!!null" {
-				return fmt.Errorf("line %d: a config template is empty", e.Line)
+			if opts.Tag == "!!null" || !slices.Contains(templateNames, t.name) {
+				t.empty = true
+				break
 			}
 			if opts.Kind == yaml.MappingNode {
 				for i := 0; i+1 < len(opts.Content); i += 2 {
@@ -841,12 +886,10 @@ func (ts *templatesV1) UnmarshalYAML(n *yaml.Node) error {
 					t.options = true
 				}
 			}
-		case e.Kind == yaml.MappingNode:
-			return fmt.Errorf("line %d: a config template must have exactly one configuration", e.Line)
 		default:
 			return kindError(e, "a template name or a mapping")
 		}
-		if !slices.Contains(templateNames, t.name) {
+		if e.Kind == yaml.ScalarNode && !slices.Contains(templateNames, t.name) {
 			return fmt.Errorf("line %d: an unrecognized config template", e.Line)
 		}
 		*ts = append(*ts, t)

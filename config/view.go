@@ -82,23 +82,35 @@ func merge(inv *Invocation, file *fileView) (*View, error) {
 	}
 	v.JoinMethod = joinMethod
 
+	// What the flags replace is never checked; what is left is, as the
+	// release checks its merged configuration before it sends.
 	outputs, services := file.Outputs, file.Services
 	if inv.DestinationDir {
 		switch rel.DestinationDir {
 		case release.ReplacesDestinations, release.ReplacesOutputs:
-			outputs = []string{"identity"}
+			outputs = []entry{{typ: "identity"}}
 		case release.ReplacesServicesKeepsOutputs:
-			services = []string{"identity"}
+			services = []entry{{typ: "identity"}}
 		}
 	}
 	if inv.ServiceType != "" {
-		services = append(append([]string{}, services...), inv.ServiceType)
+		services = append(append([]entry{}, services...), entry{typ: inv.ServiceType})
 	}
-	switch rel.Counts {
-	case release.CountsServices:
-		v.Counted = append(append(make([]string, 0, len(services)+len(outputs)), services...), outputs...)
-	default:
-		v.Counted = append(make([]string, 0, len(outputs)), outputs...)
+	if file.StorageErr != nil && !inv.DataDir {
+		return nil, file.StorageErr
+	}
+	for _, e := range append(append([]entry{}, services...), outputs...) {
+		if e.err != nil {
+			return nil, e.err
+		}
+	}
+	counted := outputs
+	if rel.Counts == release.CountsServices {
+		counted = append(append([]entry{}, services...), outputs...)
+	}
+	v.Counted = make([]string, 0, len(counted))
+	for _, e := range counted {
+		v.Counted = append(v.Counted, e.typ)
 	}
 	return v, nil
 }
