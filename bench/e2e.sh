@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Whole-process benchmarks of tbot-telemetry against what a user would
-# otherwise run: curl posting the identical request bytes to the same
-# loopback receiver, and the bare child for exec; and, as the floor for
-# these dependencies, bench/bareclient (connect-go posting the same event
-# and nothing else). Prints hyperfine's tables,
-# peak memory (GNU time's %M) and the release binary's size.
+# Whole-process benchmarks of tbot-telemetry against the floors that matter
+# (issue 14), each a ratio taken in one run that alternates the commands:
+#
+#   1. how long tbot waits to start: a Go hello-world child (bench/stampchild,
+#      given `start -c FILE`) run directly and through `exec` with telemetry
+#      off and on (bench/childdelay);
+#   2. `report` vs bench/bareclient, connect-go posting the same bytes and
+#      nothing else (the floor for these dependencies), with curl beside
+#      them, on loopback HTTP (bench/alternate);
+#   3. `report` vs curl over HTTPS to a loopback TLS receiver whose CA is
+#      self-signed (bench/tlsreceiver; SSL_CERT_FILE for report, --cacert
+#      for curl);
+#   4. peak memory of a send vs curl's (GNU time's %M, max of 20 runs) and
+#      the release binary's size.
+#
+# parse-and-derive vs yaml.v3 is a Go benchmark: make bench, or
+#   go test -run '^$' -bench VsYAMLNode -count 3 ./event
 #
 #   make bench-e2e            # or: bash bench/e2e.sh [RUNS]
 #
-# Needs hyperfine, curl and GNU time (Debian packages of the same names);
-# as root it installs those that are missing.
+# Needs curl and GNU time (Debian packages of the same names); as root it
+# installs those that are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${1:-200}
 need=()
-command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v curl >/dev/null || need+=(curl)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
@@ -29,46 +39,61 @@ fi
 make build >/dev/null
 bin=$PWD/bin/tbot-telemetry
 work=$(mktemp -d)
-trap 'kill "${collector:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${collector:-}" "${tlsreceiver:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+for tool in bareclient stampchild childdelay alternate tlsreceiver; do
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/$tool" "./bench/$tool"
+done
 
 # A loopback receiver: tbot-telemetry's own collect, lines to a file.
 "$bin" collect --listen 127.0.0.1:0 --output "$work/events.jsonl" 2>"$work/collect.log" &
 collector=$!
+# And one behind TLS.
+"$work/tlsreceiver" "$work/ca.pem" >"$work/tls.addr" &
+tlsreceiver=$!
 for _ in $(seq 50); do
-	addr=$(grep -o 'listen=[0-9.:]*' "$work/collect.log" | head -1 | cut -d= -f2 || true)
-	[ -n "$addr" ] && break
+	addr=$(grep -o 'listen:[0-9.:]*' "$work/collect.log" | head -1 | sed 's/^listen://' || true)
+	tls=$(cat "$work/tls.addr")
+	[ -n "$addr" ] && [ -n "$tls" ] && break
 	sleep 0.1
 done
-[ -n "$addr" ] || { echo "bench-e2e: collect did not start" >&2; exit 1; }
+[ -n "$addr" ] && [ -n "$tls" ] || { echo "bench-e2e: the receivers did not start" >&2; exit 1; }
 endpoint=http://$addr
+path=/prehog.v1alpha.TbotReportingService/SubmitTbotEvent
 
 config=testdata/v2/outputs-and-services.yaml
 go run ./bench/reqbytes start -c "$config" >"$work/request.bin"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/bareclient" ./bench/bareclient
-report=("$bin" report --strict --endpoint "$endpoint" --tbot-version 17.4.2 -- start -c "$config")
+report=("$bin" report --strict --tbot-version 17.4.2 -- start -c "$config")
 curl=(curl -sS --fail -o /dev/null -X POST -H "Content-Type: application/proto" -H "Connect-Protocol-Version: 1"
-	--data-binary "@$work/request.bin" "$endpoint/prehog.v1alpha.TbotReportingService/SubmitTbotEvent")
-bare=("$work/bareclient" "$work/request.bin" "$endpoint")
-quote() { printf '%q ' "$@"; }
+	--data-binary "@$work/request.bin")
 
-# The opt-in is set for the measuring tools, never through an `env` wrapper,
-# which would add a process start to tbot-telemetry's side only.
-unset DO_NOT_TRACK
-echo "## report vs curl (and the bare connect-go client), same bytes, same loopback receiver ($runs runs each, alternating)"
-TELEPORT_ANONYMOUS_TELEMETRY=1 hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$work/send.md" \
-	"$(quote "${curl[@]}")" "$(quote "${report[@]}")" "$(quote "${bare[@]}")"
+echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr), $(go env GOVERSION)"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "## exec -- /bin/true (telemetry off) vs /bin/true vs curl"
-(unset TELEPORT_ANONYMOUS_TELEMETRY; hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$work/exec.md" \
-	"/bin/true" "$(quote "$bin" exec -- /bin/true)" "$(quote "${curl[@]}")")
+# The opt-in is set for the measuring tools, never through an `env`
+# wrapper, which would add a process start to tbot-telemetry's side only.
+unset DO_NOT_TRACK TELEPORT_ANONYMOUS_TELEMETRY TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS
+echo "## 1. child start delay: launch to the child's main"
+"$work/childdelay" -runs "$runs" -bin "$bin" -child "$work/stampchild" -config "$config" -endpoint "$endpoint"
 echo
-echo "## peak memory (max RSS over 20 runs, KiB)"
+echo "## 2. report vs the bare connect-go client, same bytes, loopback HTTP"
+TELEPORT_ANONYMOUS_TELEMETRY=1 "$work/alternate" -runs "$runs" \
+	bareclient "$work/bareclient" "$work/request.bin" "$endpoint" --- \
+	report "${report[@]:0:2}" --endpoint "$endpoint" "${report[@]:2}" --- \
+	curl "${curl[@]}" "$endpoint$path"
+echo
+echo "## 3. report vs curl over HTTPS (loopback TLS receiver, self-signed CA)"
+TELEPORT_ANONYMOUS_TELEMETRY=1 SSL_CERT_FILE="$work/ca.pem" "$work/alternate" -runs "$runs" \
+	curl "${curl[@]}" --cacert "$work/ca.pem" "$tls$path" --- \
+	report "${report[@]:0:2}" --endpoint "$tls" "${report[@]:2}" --- \
+	bareclient "$work/bareclient" "$work/request.bin" "$tls"
+echo
+echo "## 4. peak memory (GNU time's %M, max over 20 runs, KiB) and size"
 peak() { local max=0 m; for _ in $(seq 20); do m=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1); [ "$m" -gt "$max" ] && max=$m; done; echo "$max"; }
-printf 'report (a real send): %s\n' "$(export TELEPORT_ANONYMOUS_TELEMETRY=1; peak "${report[@]}")"
-printf 'curl (the same send): %s\n' "$(peak "${curl[@]}")"
-printf 'exec -- /bin/true:    %s\n' "$(unset TELEPORT_ANONYMOUS_TELEMETRY; peak "$bin" exec -- /bin/true)"
+printf 'report, HTTP:  %s\n' "$(export TELEPORT_ANONYMOUS_TELEMETRY=1; peak "${report[@]:0:2}" --endpoint "$endpoint" "${report[@]:2}")"
+printf 'curl, HTTP:    %s\n' "$(peak "${curl[@]}" "$endpoint$path")"
+printf 'report, HTTPS: %s\n' "$(export TELEPORT_ANONYMOUS_TELEMETRY=1 SSL_CERT_FILE="$work/ca.pem"; peak "${report[@]:0:2}" --endpoint "$tls" "${report[@]:2}")"
+printf 'curl, HTTPS:   %s\n' "$(peak "${curl[@]}" --cacert "$work/ca.pem" "$tls$path")"
+printf 'release binary: %s bytes (%s MiB; target <= 12 MiB)\n' "$(stat -c %s "$bin")" "$(awk "BEGIN{printf \"%.2f\", $(stat -c %s "$bin")/1048576}")"
 echo
-echo "## release binary"
-printf 'size: %s bytes (%s MiB)\n' "$(stat -c %s "$bin")" "$(awk "BEGIN{printf \"%.2f\", $(stat -c %s "$bin")/1048576}")"
-echo
-printf 'events received by collect: %s\n' "$(wc -l <"$work/events.jsonl")"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '# events received by collect: %s\n' "$(wc -l <"$work/events.jsonl")"

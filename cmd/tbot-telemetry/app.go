@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/google/uuid"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/forward"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
@@ -50,6 +51,10 @@ type system struct {
 	// forwardTuning sets the forwarder's waits and window for tests; its
 	// zero value is production's.
 	forwardTuning forward.Options
+	// early is exec's PROGRAM when package quiet started it before main
+	// ran (it reads exec's flags as run does; a test holds the two
+	// together); nil otherwise, and in-process tests.
+	early *launch.Launched
 }
 
 func newSystem() *system {
@@ -61,6 +66,7 @@ func newSystem() *system {
 		now:    time.Now,
 		newID:  uuid.NewRandom,
 		build:  buildinfo.Read(version, commit),
+		early:  launch.TakeOver(),
 	}
 }
 
@@ -150,9 +156,9 @@ func run(ctx context.Context, args []string, sys *system) error {
 			if err != nil {
 				argv = programAfterSeparator(args)
 			}
-			if len(argv) > 0 && argv[0] != "" {
+			if sys.early != nil || (len(argv) > 0 && argv[0] != "") {
 				wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
-				return runPlain(sys, argv, usageLogFormat(args))
+				return runPlain(sys, argv, usageLogFormat(args), sys.early)
 			}
 		}
 		wrong.log(sys, args, "")
@@ -163,7 +169,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 	case report.FullCommand():
 		return runReport(ctx, sys, &reportFlags, tbotPath, tbotArgs)
 	case execCmd.FullCommand():
-		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs)
+		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs, sys.early)
 	case collect.FullCommand():
 		return runCollect(ctx, sys, &collectFlags)
 	default: // version

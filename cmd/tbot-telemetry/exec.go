@@ -20,8 +20,10 @@ import (
 // Nothing that could take time or fail for the event's sake (reading tbot's
 // configuration, asking it for its version, the network) happens before the
 // child runs, and nothing the event goes through changes the exit status.
-func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string) error {
-	if len(argv) == 0 || argv[0] == "" {
+// PROGRAM normally runs already (early, from package quiet's init); it is
+// started here only when that did not happen (in-process tests).
+func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string, early *launch.Launched) error {
+	if early == nil && (len(argv) == 0 || argv[0] == "") {
 		wrong := &misuse{problem: "exec needs PROGRAM.", hint: "tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"}
 		wrong.log(sys, argv, "")
 		return exitUsage
@@ -30,28 +32,24 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
 
-	// Catch before the child exists, so that a signal meant for it is
-	// queued instead of ending this process.
-	signals := supervise.Catch()
-	defer signals.Stop()
-	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
-	defer sup.Close()
-
 	sys = withSharedOutput(sys)
-	program, tbotArgs := argv[0], argv[1:]
 	decision := optin.Decide(sys.env.Get)
-	sends := decision.Enabled && !flags.dryRun
-	childEnv := sys.env
-	if sends && !keepChildTelemetry {
-		// So that one start is one event: tbot would send its own.
-		childEnv = withVariable(sys.env, optin.EnvTelemetry, "0")
+	started := early
+	if started == nil {
+		sends := decision.Enabled && !flags.dryRun
+		childEnv := sys.env
+		if sends && !keepChildTelemetry {
+			// So that one start is one event: tbot would send its own.
+			childEnv = withVariable(sys.env, optin.EnvTelemetry, "0")
+		}
+		started = launch.Begin(argv, childEnv.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
 	}
-	env := childEnv.List()
+	defer started.Close()
+	program, tbotArgs := started.Argv[0], started.Argv[1:]
 
 	log := flags.logger(sys, tbotArgs)
-	child, path, status := launch.Start(sup, argv, env, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr, sayWith(log))
-	if child == nil {
-		return exitStatus(status)
+	if started.Child == nil {
+		return exitStatus(started.Failed(sayWith(log)))
 	}
 
 	warnOwnFlag(log, tbotArgs)
@@ -61,12 +59,12 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 		// Its outcome is only ever logged: the exit status is the child's.
 		_ = deliver(ctx, sys, log, flags, decision, tbotArgs, func(ctx context.Context) (string, error) {
 			// Through the Supervisor: as PID 1 it is the only waiter.
-			return probe.VersionOf(ctx, sup, path, program, env)
+			return probe.VersionOf(ctx, started.Sup, started.Path, program, started.Env)
 		})
 	}()
 
-	code := launch.Wait(child, program, signals.C(), sayWith(log))
-	awaitReport(ctx, cancel, log, reported, signals.C())
+	code := started.Wait(sayWith(log))
+	awaitReport(ctx, cancel, log, reported, started.Signals())
 	if code != 0 {
 		return exitStatus(code)
 	}
@@ -74,17 +72,21 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 }
 
 // runPlain runs PROGRAM as exec does, without telemetry: for a misuse of
-// exec's own flags, which must not keep tbot from starting.
-func runPlain(sys *system, argv []string, logFormat string) error {
-	signals := supervise.Catch()
-	defer signals.Stop()
-	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
-	defer sup.Close()
+// exec's own flags, which must not keep tbot from starting. early is
+// PROGRAM when package quiet already started it, nil otherwise.
+func runPlain(sys *system, argv []string, logFormat string, early *launch.Launched) error {
 	sys = withSharedOutput(sys)
+	started := early
+	if started == nil {
+		started = launch.Begin(argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+	}
+	defer started.Close()
 	say := sayWith(newClockedLogger(sys.stderr, logFormat, false, sys.now))
-	child, _, status := launch.Start(sup, argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr, say)
-	if child != nil {
-		status = launch.Wait(child, argv[0], signals.C(), say)
+	var status int
+	if started.Child == nil {
+		status = started.Failed(say)
+	} else {
+		status = started.Wait(say)
 	}
 	if status != 0 {
 		return exitStatus(status)

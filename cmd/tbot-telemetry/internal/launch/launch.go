@@ -1,6 +1,9 @@
 // Package launch starts exec's PROGRAM and mirrors how it ends, for both of
 // exec's paths: main's, which reports beside PROGRAM, and package quiet's,
-// which runs exec from an init function when telemetry is off.
+// which runs exec from an init function when telemetry is off. When main
+// reports, package quiet still starts PROGRAM from its init function and
+// hands it over (HandOver, TakeOver), so that tbot never waits for this
+// program's own initialization, opted in or not.
 //
 // It imports only what the Go runtime initializes first (see supervise's
 // package comment), so that package quiet can use it before this program's

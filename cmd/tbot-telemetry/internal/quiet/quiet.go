@@ -12,6 +12,11 @@
 // -d/--debug/--log-format in the arguments, or TBOT_DEBUG), and then does
 // exactly what main would; main handles everything else.
 //
+// Every other exec (telemetry on, exec's own flags, a misuse of them) still
+// starts PROGRAM from here, as main would start it (PlanExec), and hands it
+// over to main (package launch), which reads the arguments and the file,
+// asks for the version and sends beside it: tbot waits for none of that.
+//
 // Go initializes a package as soon as its imports are, in import-path order,
 // so this package imports only what the runtime initializes first (see
 // supervise's package comment); a test of cmd/tbot-telemetry checks that
@@ -28,15 +33,20 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
-	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
 func init() {
 	path, ok := Choose(os.Args[1:], os.Getenv)
-	if !ok {
-		return // main runs it
+	if ok {
+		os.Exit(path.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
 	}
-	os.Exit(path.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
+	// Any other exec: PROGRAM starts now all the same, and main, which
+	// reports beside it, takes it over (see PlanExec).
+	environ := os.Environ()
+	getenv := lastValue(environ)
+	if plan, ok := PlanExec(os.Args[1:], getenv); ok {
+		launch.HandOver(launch.Begin(plan.Argv, plan.ChildEnv(environ), getenv("PATH"), os.Stdin, os.Stdout, os.Stderr))
+	}
 }
 
 // Path is an invocation that a quiet path runs.
@@ -126,19 +136,16 @@ func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathL
 		stderr.Write(offLine(now(), p.Decision))
 		return 0
 	}
-	signals := supervise.Catch()
-	defer signals.Stop()
-	sup := supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
-	defer sup.Close()
 	say := func(message, program, reason string) {
 		stderr.Write(errorLine(now(), message, program, reason))
 	}
-	child, _, status := launch.Start(sup, p.Exec, env, pathList, stdin, stdout, stderr, say)
-	if child == nil {
-		return status
+	l := launch.Begin(p.Exec, env, pathList, stdin, stdout, stderr)
+	defer l.Close()
+	if l.Child == nil {
+		return l.Failed(say)
 	}
 	stderr.Write(offLine(now(), p.Decision))
-	return launch.Wait(child, p.Exec[0], signals.C(), say)
+	return l.Wait(say)
 }
 
 // errorLine is the line main's text logger writes about PROGRAM, with this
