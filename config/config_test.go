@@ -93,7 +93,7 @@ func TestFiles(t *testing.T) {
 }
 
 // Every v2 file named service-<type>.yaml holds exactly one service of that
-// type, so each type docs/tbot-releases.md names reaches the view as written.
+// type, so each type docs/release-lines.md names reaches the view as written.
 func TestEveryServiceType(t *testing.T) {
 	files, err := filepath.Glob(testdata("v2/service-*.yaml"))
 	if err != nil || len(files) < 20 {

@@ -493,7 +493,7 @@ type fileV2 struct {
 	CredentialTTL time.Duration `yaml:"credential_ttl"`
 	Insecure      bool          `yaml:"insecure"`
 	// JoinURI is decoded for its type alone: tbot applies it only after
-	// its event is on its way (docs/tbot-releases.md).
+	// its event is on its way (docs/release-lines.md).
 	JoinURI  string    `yaml:"join_uri"`
 	Outputs  entriesV2 `yaml:"outputs"`
 	Services entriesV2 `yaml:"services"`

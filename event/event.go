@@ -1,6 +1,6 @@
 // Package event derives tbot's anonymous start event (RFD 0106) from the
 // configuration view, as the view's release of tbot derives it (its join
-// type when none is set, what it counts: docs/tbot-releases.md), and renders
+// type when none is set, what it counts: docs/release-lines.md), and renders
 // it in the PostHog shape that prehog turns it into. Everything here is pure:
 // the clock and the ID source are passed in, so the same inputs always give
 // the same event.

@@ -5,6 +5,6 @@
 //
 // It is facts only, no behaviour: config reads tbot's arguments and file by
 // the rules of the line it is given, and event derives what that line sends.
-// docs/tbot-releases.md gives the evidence for every row, and
+// docs/release-lines.md gives the evidence for every row, and
 // testdata/tbot-recordings holds what real tbot binaries sent.
 package release

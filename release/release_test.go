@@ -30,7 +30,7 @@ func TestVersionOrder(t *testing.T) {
 	}
 }
 
-// Which line a version falls in, written from docs/tbot-releases.md's facts
+// Which line a version falls in, written from docs/release-lines.md's facts
 // rather than from the table's own boundaries.
 func TestFor(t *testing.T) {
 	tests := []struct {

@@ -3,7 +3,7 @@ package release
 import "slices"
 
 // Lines is the table, oldest first; each row holds from its Since to the
-// next row's. docs/tbot-releases.md gives the evidence for every field.
+// next row's. docs/release-lines.md gives the evidence for every field.
 // Each row is written as the changes from the row before it, so that a
 // difference between two releases is stated once.
 var Lines = buildLines()

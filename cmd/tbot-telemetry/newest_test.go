@@ -10,7 +10,7 @@ import (
 // The newest tbot cannot be built here (no snapshot of Teleport 16 or later
 // is small enough), so its rules are held by this table, each row written
 // from the file and commit of gravitational/teleport where the fact was read
-// (docs/tbot-releases.md, "Evidence").
+// (docs/release-lines.md, "Evidence").
 func TestNewestReleaseFromSource(t *testing.T) {
 	const newest = "19.1.0"
 	td := func(name string) string { return repoFile("testdata", name) }

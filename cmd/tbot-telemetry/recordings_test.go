@@ -37,7 +37,7 @@ type recordedStart struct {
 var placeholderBase64 = regexp.MustCompile(`\$\{base64:([^}]+)\}`)
 
 // The allowed differences between a recorded tbot and this program, and
-// only these (docs/tbot-releases.md):
+// only these (docs/release-lines.md):
 //   - helper strings: tbot sends them raw; this program keeps printable
 //     ASCII, at most 128 bytes;
 //   - privacy: where tbot sent a join method that its release does not

@@ -7,7 +7,7 @@
 // initializes anything heavy, this package imports nothing.
 //
 // Which release knows which global flag is the release table's (package
-// release); the grammar here is the newest tbot's (docs/tbot-releases.md).
+// release); the grammar here is the newest tbot's (docs/release-lines.md).
 package tbotcli
 
 // GlobalFlag is one of tbot's global flags.

@@ -2,7 +2,7 @@ package tbotcli
 
 import "testing"
 
-// tbot's global flags as docs/tbot-releases.md gives them, written out here rather than
+// tbot's global flags as docs/release-lines.md gives them, written out here rather than
 // read from the table.
 func TestLookup(t *testing.T) {
 	tests := map[string]struct {
