@@ -46,8 +46,9 @@ func (inv *Invocation) Load() (*View, error) {
 	return merge(inv, file)
 }
 
-// merge applies the release's rules for flags over the file (docs/release-lines.md), then the checks it makes on the result
-// before it sends.
+// merge applies the release's rules for flags over the file
+// (docs/release-lines.md), then the checks it makes on the result before it
+// sends.
 func merge(inv *Invocation, file *fileView) (*View, error) {
 	rel := inv.Release
 	v := &View{Release: rel, Oneshot: file.Oneshot}
