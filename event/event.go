@@ -92,16 +92,12 @@ func cleanHelper(s string) string {
 }
 
 // NormalizeVersion returns tbot's version as the event carries it (no
-// leading v), or "" when it does not look like a version at all.
+// leading v), or "" when it is not a version at all: a `tbot version` that
+// printed something else sends no text of it.
 func NormalizeVersion(v string) string {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if v == "" || len(v) > 64 || v[0] < '0' || v[0] > '9' {
+	parsed, ok := release.ParseVersion(v)
+	if !ok {
 		return ""
 	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '+' || c == '-') {
-			return ""
-		}
-	}
-	return v
+	return parsed.String()
 }

@@ -2,34 +2,6 @@ package release
 
 import "testing"
 
-func TestParseVersion(t *testing.T) {
-	for in, want := range map[string]string{
-		"13.1.3": "13.1.3", "v15.0.0-dev": "15.0.0-dev", " 17.4.2 ": "17.4.2", "16.0.0-rc.1+abc": "16.0.0-rc.1",
-	} {
-		v, ok := ParseVersion(in)
-		if !ok || v.String() != want {
-			t.Errorf("ParseVersion(%q) = %v, %v; want %s", in, v, ok, want)
-		}
-	}
-	for _, in := range []string{"", "v", "17", "17.4", "17.4.2.1", "latest", "17.04.2", "17.4.2-", "17.4.2-a b", "-1.0.0"} {
-		if v, ok := ParseVersion(in); ok {
-			t.Errorf("ParseVersion(%q) = %v, want not a version", in, v)
-		}
-	}
-}
-
-func TestVersionOrder(t *testing.T) {
-	// Ascending, as semantic versioning orders them.
-	order := []string{"12.0.5", "12.1.0", "13.1.3", "15.0.0-alpha.1", "15.0.0-alpha.2", "15.0.0-beta", "15.0.0-dev", "15.0.0", "15.0.1", "16.0.0"}
-	for i := 0; i+1 < len(order); i++ {
-		a, _ := ParseVersion(order[i])
-		b, _ := ParseVersion(order[i+1])
-		if !a.Less(b) || b.Less(a) {
-			t.Errorf("want %s < %s", order[i], order[i+1])
-		}
-	}
-}
-
 // Which line a version falls in, written from docs/release-lines.md's facts
 // rather than from the table's own boundaries.
 func TestFor(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // misuse is a wrong use of this program's own command line: report exits
@@ -103,10 +105,6 @@ func unknownFlag(command, flag string) *misuse {
 	return m
 }
 
-// tbotVersionPattern is X.Y.Z with an optional -pre release, and a leading
-// v as `tbot version` prints it.
-var tbotVersionPattern = regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
-
 // validate checks the values of the flags and sets those parsed from them.
 func (f *eventFlags) validate() *misuse {
 	d, err := time.ParseDuration(f.timeoutText)
@@ -117,7 +115,7 @@ func (f *eventFlags) validate() *misuse {
 		return &misuse{flag: "--timeout", value: f.timeoutText, problem: "--timeout must be above zero.", hint: "a duration such as 3s or 500ms"}
 	}
 	f.timeout = d
-	if f.tbotVersion != "" && !tbotVersionPattern.MatchString(f.tbotVersion) {
+	if _, ok := release.ParseVersion(f.tbotVersion); f.tbotVersion != "" && !ok {
 		return &misuse{flag: "--tbot-version", value: f.tbotVersion, problem: "--tbot-version is not a version.",
 			hint: "X.Y.Z or X.Y.Z-pre, as tbot version prints it (17.4.2)"}
 	}

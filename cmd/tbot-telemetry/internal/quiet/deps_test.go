@@ -19,6 +19,7 @@ var allowedDeps = []string{
 	"github.com/tbot-telemetry/tbot-telemetry/supervise",
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli",
+	"github.com/tbot-telemetry/tbot-telemetry/release/semver",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout",
 	"github.com/tbot-telemetry/tbot-telemetry/optin",
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet",

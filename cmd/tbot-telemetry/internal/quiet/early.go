@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release/semver"
 )
 
 // ExecPlan is how main will start exec's PROGRAM, read from exec's command
@@ -120,7 +122,7 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 	if !wellFormed || len(program) == 0 || program[0] == "" {
 		return ExecPlan{}, false // main: exec needs PROGRAM
 	}
-	if !validDuration(timeout) || (tbotVersion != "" && !validVersion(tbotVersion)) ||
+	if !validDuration(timeout) || (tbotVersion != "" && !isVersion(tbotVersion)) ||
 		(logFormat != "" && logFormat != "text" && logFormat != "json") {
 		return ExecPlan{Argv: program}, true // main's misuse: PROGRAM without telemetry
 	}
@@ -162,44 +164,6 @@ func validDuration(s string) bool {
 	return err == nil && d > 0
 }
 
-// validVersion is main's check of --tbot-version (its tbotVersionPattern,
-// without the regexp package): v?X.Y.Z(-pre)?, numbers without leading
-// zeros, pre of [0-9A-Za-z.-], at least one.
-func validVersion(s string) bool {
-	if len(s) > 0 && s[0] == 'v' {
-		s = s[1:]
-	}
-	for part := 0; part < 3; part++ {
-		n := 0
-		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-			n++
-		}
-		if n == 0 || (n > 1 && s[0] == '0') {
-			return false
-		}
-		s = s[n:]
-		if part < 2 {
-			if len(s) == 0 || s[0] != '.' {
-				return false
-			}
-			s = s[1:]
-		}
-	}
-	if len(s) == 0 {
-		return true
-	}
-	if s[0] != '-' || len(s) == 1 {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // lastValue looks variables up in environ as main does (config.EnvFromList):
 // the last of repeated entries wins.
 func lastValue(environ []string) func(string) string {
@@ -224,3 +188,10 @@ func contains(list []string, s string) bool {
 }
 
 func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
+
+// isVersion is main's check of --tbot-version: tbot's version grammar,
+// from the one package that holds it.
+func isVersion(s string) bool {
+	_, ok := semver.Parse(s)
+	return ok
+}
