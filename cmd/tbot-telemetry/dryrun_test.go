@@ -323,6 +323,29 @@ func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
 	}
 }
 
+// Exec's early path reads exec's own flags from lists of its own; they are
+// the flags exec's help lists, those with a value and the booleans.
+func TestEarlyExecFlagsAreExecsFlags(t *testing.T) {
+	flag := regexp.MustCompile(`(?m)^\s+--(\[no-\])?([a-z-]+)(=)?`)
+	sys := newTestSystem(t, nil)
+	sys.run(t, "exec", "--help")
+	var values, bools []string
+	for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
+		switch {
+		case m[2] == "help" || m[2] == "version":
+		case m[3] == "=":
+			values = append(values, m[2])
+		case m[1] != "":
+			bools = append(bools, m[2])
+		}
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(values)), slices.Sorted(slices.Values(quiet.ExecValueFlags))) ||
+		!slices.Equal(slices.Sorted(slices.Values(bools)), slices.Sorted(slices.Values(quiet.ExecBoolFlags))) {
+		t.Errorf("exec's help lists value flags %q and booleans %q; the early path knows %q and %q",
+			values, bools, quiet.ExecValueFlags, quiet.ExecBoolFlags)
+	}
+}
+
 // kingpin writes completions to the process's stdout, so they are checked on
 // the built binary.
 func TestBinaryCompletion(t *testing.T) {

@@ -36,11 +36,13 @@ func (p ExecPlan) ChildEnv(environ []string) []string {
 	return append(env, key+"0")
 }
 
-// Exec's own flags, as main declares them (cmd/tbot-telemetry/app.go): those
-// that take a value, and the booleans, which also have a --no- form.
+// ExecValueFlags and ExecBoolFlags are exec's own flags, as main declares
+// them (cmd/tbot-telemetry/app.go): those that take a value, and the
+// booleans, which also have a --no- form. A test of main holds them to
+// what exec's help lists.
 var (
-	execValueFlags = []string{"timeout", "endpoint", "tbot-version", "log-format"}
-	execBoolFlags  = []string{"dry-run", "debug", "strict", "keep-child-telemetry"}
+	ExecValueFlags = []string{"timeout", "endpoint", "tbot-version", "log-format"}
+	ExecBoolFlags  = []string{"dry-run", "debug", "strict", "keep-child-telemetry"}
 )
 
 // PlanExec reads an exec command line (this program's arguments, without
@@ -77,7 +79,7 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 		}
 		name, value, hasValue := cutFlag(a)
 		switch {
-		case contains(execValueFlags, name):
+		case contains(ExecValueFlags, name):
 			if !hasValue {
 				if i+1 >= len(args) {
 					return ExecPlan{}, false // main: a flag without its value, no PROGRAM
@@ -93,12 +95,12 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 			case "log-format":
 				logFormat = value
 			}
-		case contains(execBoolFlags, name) || (len(name) > 3 && name[:3] == "no-" && contains(execBoolFlags, name[3:])):
+		case contains(ExecBoolFlags, name) || (len(name) > 3 && name[:3] == "no-" && contains(ExecBoolFlags, name[3:])):
 			if hasValue {
 				return ExecPlan{}, false // kingpin's own reading; main's to make
 			}
 			on := true
-			if !contains(execBoolFlags, name) {
+			if !contains(ExecBoolFlags, name) {
 				name, on = name[3:], false
 			}
 			switch name {
