@@ -91,6 +91,19 @@ func checkForwarded(t *testing.T, ph *testsupport.PostHog, output string) {
 	}
 }
 
+// forwardingToNothingYet sets up a collect that forwards to a PostHog that
+// is not there yet: the address PostHog will listen on, the output file and
+// its directory, and collect's environment and flags.
+func forwardingToNothingYet(t *testing.T) (addr, dir, output string, env, args []string) {
+	t.Helper()
+	addr = testsupport.FreeAddr(t)
+	dir = t.TempDir()
+	output = filepath.Join(dir, "events.jsonl")
+	env = []string{"POSTHOG_API_KEY=" + posthogKey}
+	args = []string{"--output", output, "--posthog-host", "http://" + addr}
+	return addr, dir, output, env, args
+}
+
 // checkKeyNowhere asserts that the key is in no log and no file of dir,
 // and that it did reach PostHog.
 func checkKeyNowhere(t *testing.T, ph *testsupport.PostHog, dir string, logs ...string) {
@@ -192,11 +205,7 @@ func TestCollectForwardsToPostHog(t *testing.T) {
 // one uuid each (a re-send after the kill carries the same uuid), and the
 // key is in no log or file.
 func TestCollectKilledMidStreamLosesNothing(t *testing.T) {
-	addr := testsupport.FreeAddr(t)
-	dir := t.TempDir()
-	output := filepath.Join(dir, "events.jsonl")
-	env := []string{"POSTHOG_API_KEY=" + posthogKey}
-	args := []string{"--output", output, "--posthog-host", "http://" + addr}
+	addr, dir, output, env, args := forwardingToNothingYet(t)
 
 	first := collectStartEnv(t, env, args...)
 	accepted := sendEvents(t, first.baseURL(), 150)
@@ -333,11 +342,7 @@ func TestCollectPostHogUsage(t *testing.T) {
 // Stopped with SIGTERM while PostHog is down, collect says how many wait;
 // started again once PostHog is up, it sends them, each once.
 func TestCollectStoppedWhilePostHogDownSendsOnNextStart(t *testing.T) {
-	addr := testsupport.FreeAddr(t)
-	dir := t.TempDir()
-	output := filepath.Join(dir, "events.jsonl")
-	env := []string{"POSTHOG_API_KEY=" + posthogKey}
-	args := []string{"--output", output, "--posthog-host", "http://" + addr}
+	addr, dir, output, env, args := forwardingToNothingYet(t)
 
 	first := collectStartEnv(t, env, args...)
 	accepted := sendEvents(t, first.baseURL(), 10)
