@@ -2,8 +2,7 @@ package config
 
 import (
 	"bufio"
-	"errors"
-	"os"
+	"bytes"
 	"strings"
 )
 
@@ -31,7 +30,7 @@ func expandArgFiles(args []string) ([]string, error) {
 			return append(append(out, a), queue...), nil
 		case strings.HasPrefix(a, "@"):
 			if expansions++; expansions > maxArgFileExpansions {
-				return nil, errors.New("tbot would refuse its arguments: @file arguments nest too deep")
+				return nil, refuse(ArgFile, "").with("nests too deep")
 			}
 			lines, err := readArgFile(a[1:])
 			if err != nil {
@@ -48,27 +47,17 @@ func expandArgFiles(args []string) ([]string, error) {
 // readArgFile reads an @FILE as kingpin does. Its errors never name the
 // file or quote it.
 func readArgFile(path string) ([]string, error) {
-	refuse := func(why string) error { return errors.New("tbot would refuse its arguments: an @file argument " + why) }
 	if path == "" {
-		return nil, refuse("names no file")
+		return nil, refuse(ArgFile, "").with("names no file")
 	}
-	info, err := os.Stat(path)
-	switch {
-	case err != nil:
-		return nil, refuse("cannot be read")
-	case !info.Mode().IsRegular():
-		return nil, refuse("is not a regular file")
-	case info.Size() > MaxFileSize:
-		return nil, refuse("is larger than 4 MiB")
+	data, r := readBounded(path)
+	if r != nil {
+		// readBounded's words, about an @file rather than the config file.
+		return nil, refuse(ArgFile, "").with(strings.TrimPrefix(r.phrase(), "config file "))
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, refuse("cannot be read")
-	}
-	defer f.Close()
 	var lines []string
 	// kingpin's scanner, with its 64 KiB limit on a line.
-	scanner := bufio.NewScanner(f)
+	scanner := bufio.NewScanner(bytes.NewReader(data))
 	for scanner.Scan() {
 		line := scanner.Text()
 		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
@@ -77,7 +66,7 @@ func readArgFile(path string) ([]string, error) {
 		lines = append(lines, line)
 	}
 	if scanner.Err() != nil {
-		return nil, refuse("cannot be read")
+		return nil, refuse(ArgFile, "").with("has a line longer than 64 KiB")
 	}
 	return lines, nil
 }

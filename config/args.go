@@ -2,55 +2,25 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/xhit/go-str2duration/v2"
 
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
-// Env is the process environment as tbot would see it.
-type Env map[string]string
-
-// EnvFromList builds an Env from "KEY=value" entries, as os.Environ returns
-// them; a later entry wins, as it does for getenv.
-func EnvFromList(list []string) Env {
-	env := make(Env, len(list))
-	for _, kv := range list {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
-
-// List returns the environment as "KEY=value" entries, for a child process.
-func (e Env) List() []string {
-	list := make([]string, 0, len(e))
-	for k, v := range e {
-		list = append(list, k+"="+v)
-	}
-	return list
-}
-
-// Get returns a variable's value, "" when it is unset.
-func (e Env) Get(key string) string { return e[key] }
-
-// lookup returns a variable's value, an empty one counting as unset, as it
-// does for the kingpin flags tbot binds to variables.
-func (e Env) lookup(key string) (string, bool) {
-	v := e[key]
-	return v, v != ""
-}
+// Environment variables that stand for flags, as tbot binds them (which
+// release binds which is the release table's).
+const (
+	EnvConfigPath   = tbotcli.EnvConfigPath
+	EnvConfigString = tbotcli.EnvConfigString
+	EnvDebug        = tbotcli.EnvDebug
+)
 
 // ErrNotStart is returned for any tbot command other than `start`: tbot sends
 // no event for those, and neither do we.
@@ -75,13 +45,18 @@ type Invocation struct {
 	JoinMethod     string // as given; empty when not given
 	TokenSet       bool
 	CAPinsSet      bool
-	Insecure       bool // --insecure
+	InsecureSet    bool // --insecure or --no-insecure was given
+	Insecure       bool
 	DestinationDir bool // legacy --destination-dir given
 	DataDir        bool // --data-dir or --storage given: the file's storage is replaced
 
 	// Skipped names the flags and modes that this program did not know and
 	// passed over, for a debug line.
 	Skipped []string
+
+	// mode is the service the `start` mode adds, with its checks; nil for
+	// the modes that add none.
+	mode *entry
 }
 
 // LogHints is what tbot's own arguments say about logging: this program
@@ -142,9 +117,9 @@ func IsStart(args []string) bool {
 
 // ParseArgs parses tbot's arguments (as they would follow `tbot` on its
 // command line) with the environment, the way the given release of tbot
-// does. It returns ErrNotStart for commands other than start, and an error
-// that names the problem without quoting any value when that tbot would
-// refuse the arguments.
+// does. It returns ErrNotStart for commands other than start, and a
+// *Refusal that names the problem without quoting any value when that tbot
+// would refuse the arguments.
 func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error) {
 	DisableFileExpansion()
 	args, err := expandArgFiles(args)
@@ -152,284 +127,170 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 		return nil, err
 	}
 	g := grammarFor(rel)
-	filtered, mode, skipped, err := filterArgs(args, g)
+	filtered, found, skipped, err := filterArgs(args, g)
 	if err != nil {
 		return nil, err
 	}
-
-	app := kingpin.New("tbot", "").Terminate(nil).UsageWriter(io.Discard).ErrorWriter(io.Discard)
-	values := newFlagValues()
-	values.register(app, g.global, "")
-	start := app.Command("start", "")
-	// Only the mode the filter found (and legacy, kingpin's default) is
-	// modelled: the others cannot be selected, and building them all would
-	// be most of a report's start-up work.
-	for _, m := range g.modes {
-		if m.name != modeLegacy && m.name != mode.name {
-			continue
-		}
-		if !g.hasModes {
-			// `start` itself carries the flags.
-			values.register(start, m.flags, m.name)
-			continue
-		}
-		cmd := start.Command(m.name, "")
-		for _, a := range m.aliases {
-			cmd = cmd.Alias(a)
-		}
-		if m.name == modeLegacy {
-			cmd = cmd.Default()
-		}
-		values.register(cmd, m.flags, m.name)
-	}
-
-	selected, err := app.Parse(filtered)
+	mode, values, err := parseWithKingpin(g, filtered, found)
 	if err != nil {
-		return nil, fmt.Errorf("tbot would refuse its arguments: %s", describeParseError(err))
-	}
-	modeName := modeLegacy
-	if g.hasModes {
-		modeName = strings.TrimPrefix(selected, "start ")
-	}
-	if mode.name != "" && mode.name != modeName {
-		// kingpin fell back to legacy because a legacy flag came before the
-		// mode; tbot refuses that too.
-		return nil, errors.New("tbot would refuse its arguments: a flag comes before the start mode")
-	}
-	m := modeSpecNamed(g.modes, modeName)
-	inv := &Invocation{Release: rel, ServiceType: m.serviceType, Skipped: skipped}
-	if err := values.applyEnv(env, m.name); err != nil {
 		return nil, err
 	}
-	str := func(name string) string {
-		if f := values.get(m.name, name); f != nil && f.str != nil {
-			return *f.str
-		}
-		return ""
+	if err := values.applyEnv(env, rel); err != nil {
+		return nil, err
 	}
-
-	inv.ConfigPath, inv.ConfigString = str(flagConfig), str(flagConfigString)
-	if inv.ConfigPath != "" && inv.ConfigString != "" {
-		return nil, errors.New("tbot would refuse its arguments: cannot specify both config and config-string")
+	inv := &Invocation{Release: rel, Skipped: skipped}
+	if mode.Adds != nil {
+		inv.ServiceType = mode.Adds.Name
 	}
-	if f := values.get(m.name, flagLogFormat); f != nil {
-		formats := f.given
-		if !f.set && *f.str != "" {
-			formats = []string{*f.str} // from the environment
-		}
-		for _, lf := range formats {
-			if lf != "text" && lf != "json" {
-				return nil, errors.New("tbot would refuse its arguments: --log-format must be text or json")
-			}
-		}
+	if err := inv.read(values); err != nil {
+		return nil, err
 	}
-	if f := values.get(m.name, flagOneshot); f != nil {
-		inv.OneshotSet, inv.Oneshot = f.set, *f.boolean
-	}
-	inv.JoinMethod = str(flagJoinMethod)
-	if f := values.get(m.name, flagJoinMethod); f != nil && rel.JoinMethodFlagIsEnum {
-		// kingpin's enum, as this release declares it, checks every value
-		// given; no release's enum holds the empty string.
-		for _, method := range f.given {
-			switch {
-			case method == "":
-			case release.Knows(rel.JoinMethods, method):
-				continue
-			case rel.Open && method == inv.JoinMethod:
-				continue // the one that counts: the privacy rule refuses it in its own words (view.go)
-			case rel.Open && release.AnyLineAccepts(method):
-				continue
-			}
-			return nil, errors.New("tbot would refuse its arguments: --join-method names a join method this tbot release does not know")
-		}
-	}
-	inv.TokenSet = str(flagToken) != ""
-	if f := values.get(m.name, flagCAPin); f != nil {
-		inv.CAPinsSet = len(*f.strs) > 0
-	}
-	inv.DestinationDir = str(flagDestinationDir) != ""
-	if f := values.get(m.name, "insecure"); f != nil {
-		inv.Insecure = *f.boolean
-	}
-	inv.DataDir = str("data-dir") != "" || str("storage") != ""
-	if dataDir := str("data-dir"); dataDir != "" && rel.ChecksDataDirURI {
-		if err := checkStorageURI(dataDir, rel.Modes != nil); err != nil {
-			return nil, err
-		}
+	if inv.mode, err = modeEntry(mode, values, rel); err != nil {
+		return nil, err
 	}
 	return inv, nil
 }
 
-// checkStorageURI refuses a --data-dir that tbot cannot store in: it takes
-// a path, file:///path, memory:// and, from v17, kubernetes-secret:///name.
-// The error never quotes the value.
-func checkStorageURI(s string, kubernetesSecret bool) error {
-	if !strings.Contains(s, "://") {
-		return nil // a plain path
-	}
-	u, err := url.Parse(s)
-	refuse := errors.New("tbot would refuse its arguments: --data-dir is not a storage tbot knows")
-	switch {
-	case err != nil:
-		return refuse
-	case u.Scheme == "file" && u.Host == "":
-		return nil
-	case u.Scheme == "memory" && u.Host == "" && (u.Path == "" || u.Path == "/"):
-		return nil
-	case u.Scheme == "kubernetes-secret" && kubernetesSecret && u.Host == "":
-		return nil
-	}
-	return refuse
-}
-
-// flagValue holds one parsed flag.
-type flagValue struct {
-	spec    flagSpec
-	set     bool     // given on the command line
-	given   []string // every value given on the command line, in order
-	str     *string
-	boolean *bool
-	strs    *[]string
-	dur     *time.Duration
-}
-
-// flagValues holds the flags of every command, keyed by mode ("" = global).
-type flagValues map[string]map[string]*flagValue
-
-func newFlagValues() flagValues { return flagValues{} }
-
-type flagAdder interface {
-	Flag(name, help string) *kingpin.FlagClause
-}
-
-func (fv flagValues) register(cmd flagAdder, specs []flagSpec, mode string) {
-	byName := map[string]*flagValue{}
-	fv[mode] = byName
-	for _, s := range specs {
-		v := &flagValue{spec: s}
-		clause := cmd.Flag(s.name, "").IsSetByUser(&v.set)
-		if s.short != 0 {
-			clause = clause.Short(s.short)
-		}
-		if s.required {
-			clause = clause.Required()
-		}
-		// tbot's parser lets any flag be repeated (the last one wins, a
-		// list grows), which kingpin allows only for values that say so.
-		switch s.kind {
-		case kindBool:
-			v.boolean = new(bool)
-			clause.SetValue(&repeatableBool{p: v.boolean})
-		case kindStrings:
-			v.strs = new([]string)
-			clause.SetValue(&repeatableStrings{p: v.strs})
-		case kindDuration:
-			v.dur = new(time.Duration)
-			clause.SetValue(&durationValue{flag: s.name, d: v.dur})
-		default:
-			v.str = new(string)
-			clause.SetValue(&repeatableString{p: v.str, all: &v.given})
-		}
-		byName[s.name] = v
-	}
-}
-
-// get returns a flag of the mode, or a global flag, or nil when the mode has
-// no such flag.
-func (fv flagValues) get(mode, name string) *flagValue {
-	if v, ok := fv[mode][name]; ok {
-		return v
-	}
-	return fv[""][name]
-}
-
-// applyEnv fills flags that the command line left unset from the variables
-// tbot binds them to; like kingpin, it refuses a bool that does not parse.
-func (fv flagValues) applyEnv(env Env, mode string) error {
-	for _, m := range []string{"", mode} {
-		for _, v := range fv[m] {
-			if v.spec.envVar == "" || v.set {
-				continue
+// parseWithKingpin parses the filtered arguments with a kingpin application
+// of the release's grammar, and returns the mode selected and the values of
+// its flags and the global ones. Only the mode the filter found (and
+// legacy, kingpin's default) is modelled: the others cannot be selected, and
+// building them all would be most of a report's start-up work.
+func parseWithKingpin(g grammar, args []string, found release.Mode) (release.Mode, flagValues, error) {
+	app := kingpin.New("tbot", "").Terminate(nil).UsageWriter(io.Discard).ErrorWriter(io.Discard)
+	global := register(app, g.global)
+	start := app.Command("start", "")
+	byMode := map[string]flagValues{}
+	for _, m := range g.modes {
+		switch {
+		case !g.hasModes:
+			// `start` itself carries the flags.
+			byMode[m.Name] = register(start, m.Flags)
+		case m.Name == release.LegacyMode || m.Name == found.Name:
+			cmd := start.Command(m.Name, "")
+			for _, a := range m.Aliases {
+				cmd = cmd.Alias(a)
 			}
-			val, ok := env.lookup(v.spec.envVar)
-			if !ok {
-				continue
+			if m.Name == release.LegacyMode {
+				cmd = cmd.Default()
 			}
-			switch v.spec.kind {
-			case kindBool:
-				b, err := strconv.ParseBool(val)
-				if err != nil {
-					return fmt.Errorf("tbot would refuse its environment: %s is not a boolean", v.spec.envVar)
-				}
-				*v.boolean = b
-			default:
-				*v.str = val
-			}
+			byMode[m.Name] = register(cmd, m.Flags)
 		}
 	}
-	return nil
-}
-
-// durationValue parses a duration as kingpin does, with an error that names
-// the flag rather than quoting the value.
-type durationValue struct {
-	flag string
-	d    *time.Duration
-}
-
-func (v *durationValue) Set(s string) error {
-	d, err := str2duration.ParseDuration(s)
+	selected, err := app.Parse(args)
 	if err != nil {
-		return fmt.Errorf("invalid value for --%s", v.flag)
+		return release.Mode{}, nil, describeParseError(err)
 	}
-	*v.d = d
-	return nil
+	name := release.LegacyMode
+	if g.hasModes {
+		name = strings.TrimPrefix(selected, "start ")
+	}
+	if found.Name != "" && found.Name != name {
+		// kingpin fell back to legacy because a legacy flag came before the
+		// mode; tbot refuses that too.
+		return release.Mode{}, nil, refuse(FlagBeforeMode, "")
+	}
+	mode, _ := g.modeNamed(name)
+	return mode, append(global, byMode[name]...), nil
 }
 
-func (v *durationValue) String() string { return v.d.String() }
-
-// IsCumulative lets the flag be repeated, as tbot's parser does.
-func (v *durationValue) IsCumulative() bool { return true }
-
-// repeatableString is a string flag that may be given more than once; the
-// last value wins, and every value given is kept for the checks that tbot's
-// parser makes of each (an enum refuses a bad one even if a good one
-// follows).
-type repeatableString struct {
-	p   *string
-	all *[]string
-}
-
-func (v *repeatableString) Set(s string) error {
-	*v.p = s
-	*v.all = append(*v.all, s)
-	return nil
-}
-func (v *repeatableString) String() string     { return *v.p }
-func (v *repeatableString) IsCumulative() bool { return true }
-
-// repeatableStrings is a list flag (--ca-pin): each value is added.
-type repeatableStrings struct{ p *[]string }
-
-func (v *repeatableStrings) Set(s string) error { *v.p = append(*v.p, s); return nil }
-func (v *repeatableStrings) String() string     { return strings.Join(*v.p, ",") }
-func (v *repeatableStrings) IsCumulative() bool { return true }
-
-// repeatableBool is a bool flag, with kingpin's --no-<flag> form, that may
-// be given more than once; the last one wins.
-type repeatableBool struct{ p *bool }
-
-func (v *repeatableBool) Set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
+// read takes from the parsed flags what the event needs, and makes the
+// checks that tbot's parser and its flag handling make.
+func (inv *Invocation) read(values flagValues) error {
+	text := func(r release.Reading) string {
+		if v := values.reading(r); v != nil {
+			return v.text()
+		}
+		return ""
+	}
+	inv.ConfigPath, inv.ConfigString = text(release.ReadsConfigPath), text(release.ReadsConfigString)
+	if inv.ConfigPath != "" && inv.ConfigString != "" {
+		return refuse(ConfigAndConfigString, "")
+	}
+	if err := checkLogFormat(values.reading(release.ReadsLogFormat)); err != nil {
 		return err
 	}
-	*v.p = b
+	if v := values.reading(release.ReadsOneshot); v != nil {
+		inv.OneshotSet, inv.Oneshot = v.set, *v.boolean
+	}
+	inv.JoinMethod = text(release.ReadsJoinMethod)
+	if err := inv.checkJoinMethodFlag(values.reading(release.ReadsJoinMethod)); err != nil {
+		return err
+	}
+	inv.TokenSet = text(release.ReadsToken) != ""
+	if v := values.reading(release.ReadsCAPins); v != nil {
+		inv.CAPinsSet = len(*v.strs) > 0
+	}
+	if v := values.reading(release.ReadsInsecure); v != nil {
+		inv.InsecureSet, inv.Insecure = v.set, *v.boolean
+	}
+	if v := values.reading(release.ReadsTrace); v != nil && *v.boolean && inv.Release.Has(release.TraceNeedsExporter) &&
+		text(release.ReadsTraceExporter) == "" {
+		return refuse(TraceWithoutExporter, "")
+	}
+	inv.DestinationDir = text(release.ReadsDestinationDir) != ""
+	return inv.readStorage(values)
+}
+
+// readStorage notes whether a flag replaces the file's storage, and
+// refuses a storage URI the release refuses (--data-dir only from the
+// release that reads it as a URI).
+func (inv *Invocation) readStorage(values flagValues) error {
+	for _, r := range []release.Reading{release.ReadsDataDir, release.ReadsStorage} {
+		v := values.reading(r)
+		if v == nil || v.text() == "" {
+			continue
+		}
+		inv.DataDir = true
+		if r == release.ReadsDataDir && !inv.Release.Has(release.ChecksDataDirURI) {
+			continue
+		}
+		if _, err := destinationFromURI(v.text(), "--"+v.flag.Name, inv.Release); err != nil {
+			return err
+		}
+	}
 	return nil
 }
-func (v *repeatableBool) String() string     { return strconv.FormatBool(*v.p) }
-func (v *repeatableBool) IsBoolFlag() bool   { return true }
-func (v *repeatableBool) IsCumulative() bool { return true }
+
+// checkLogFormat refuses a --log-format other than text or json, given on
+// the command line (every value: it is an enum) or by a variable.
+func checkLogFormat(v *flagValue) error {
+	if v == nil {
+		return nil
+	}
+	formats := v.given
+	if !v.set && v.text() != "" {
+		formats = []string{v.text()} // from the environment
+	}
+	for _, lf := range formats {
+		if lf != "text" && lf != "json" {
+			return refuse(BadFlagValue, "--log-format").with("must be text or json")
+		}
+	}
+	return nil
+}
+
+// checkJoinMethodFlag is kingpin's enum, as the release declares it: it
+// checks every value given; no release's enum holds the empty string.
+func (inv *Invocation) checkJoinMethodFlag(v *flagValue) error {
+	rel := inv.Release
+	if v == nil || !rel.Has(release.JoinMethodFlagIsEnum) {
+		return nil
+	}
+	for _, method := range v.given {
+		switch {
+		case method == "":
+		case rel.AcceptsJoinMethod(method):
+			continue
+		case rel.Open && method == inv.JoinMethod:
+			continue // the one that counts: the privacy rule refuses it in its own words (merge.go)
+		case rel.Open && release.AnyReleaseAccepts(method):
+			continue
+		}
+		return refuse(JoinMethodFlag, "")
+	}
+	return nil
+}
 
 // The patterns of kingpin's messages, compiled only when one is described.
 var (
@@ -437,25 +298,27 @@ var (
 	flagNameRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`--[a-z0-9][a-z0-9-]*`) })
 )
 
-// describeParseError turns a kingpin error into a phrase that names the flag
-// involved but never the value given, which may be a secret.
-func describeParseError(err error) string {
+// describeParseError turns a kingpin error into a refusal that names the
+// flag involved but never the value given, which may be a secret.
+func describeParseError(err error) error {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r // a value of ours refused it, in its own words
+	}
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "expected argument for flag"):
 		if m := quotedFlag().FindStringSubmatch(msg); m != nil {
-			return "flag " + m[1] + " is missing its value"
+			return refuse(MissingValue, m[1])
 		}
-		return "a flag is missing its value"
+		return refuse(MissingValue, "")
 	case strings.HasPrefix(msg, "required flag"):
-		return "required flag " + strings.Join(flagNameRef().FindAllString(msg, -1), ", ") + " not provided"
+		// kingpin names every missing flag; the refusal names the first.
+		return refuse(RequiredFlag, flagNameRef().FindString(msg))
 	case strings.Contains(msg, "cannot be repeated"):
-		return "a flag that cannot be repeated was repeated"
+		return refuse(RepeatedFlag, "")
 	case strings.HasPrefix(msg, "unexpected"):
-		return "unexpected argument"
+		return refuse(UnexpectedArgument, "")
 	}
-	if m := flagNameRef().FindString(msg); m != "" {
-		return "invalid value for " + m
-	}
-	return "invalid arguments"
+	return refuse(BadFlagValue, flagNameRef().FindString(msg))
 }

@@ -126,16 +126,16 @@ func TestArgs(t *testing.T) {
 			wantView{JoinMethod: "github", Services: []string{"identity"}}},
 		{"global flag before command", []string{"-d", "start", "identity", "--destination", "./out"}, nil,
 			wantView{Services: []string{"identity"}}},
-		{"global flag after mode", []string{"start", "db", "--destination", "x", "--debug", "--log-format=json"}, nil,
+		{"global flag after mode", []string{"start", "db", "--destination", "x", "--service", "s", "--username", "u", "--database", "d", "--debug", "--log-format=json"}, nil,
 			wantView{Services: []string{"database"}}},
-		{"alias k8s", []string{"start", "k8s", "--destination", "x"}, nil, wantView{Services: []string{"kubernetes"}}},
+		{"alias k8s", []string{"start", "k8s", "--destination", "x", "--kubernetes-cluster", "c"}, nil, wantView{Services: []string{"kubernetes"}}},
 		{"alias k8s/v2", []string{"start", "k8s/v2", "--destination", "x", "--label-selector", "a=b", "--label-selector", "c=d"}, nil,
 			wantView{Services: []string{"kubernetes/v2"}}},
 		{"alias app-tunnel", []string{"start", "app-tunnel", "--listen", "tcp://127.0.0.1:1", "--app", "x"}, nil,
 			wantView{Services: []string{"application-tunnel"}}},
 		{"alias app-proxy", []string{"start", "app-proxy", "--listen", "tcp://127.0.0.1:1"}, nil,
 			wantView{Services: []string{"application-proxy"}}},
-		{"alias db-tunnel", []string{"start", "db-tunnel", "--listen", "x", "--service", "s"}, nil,
+		{"alias db-tunnel", []string{"start", "db-tunnel", "--listen", "x", "--service", "s", "--username", "u", "--database", "d"}, nil,
 			wantView{Services: []string{"database-tunnel"}}},
 		{"alias ssh", []string{"start", "ssh", "--destination", "x"}, nil, wantView{Services: []string{"identity"}}},
 		{"alias app", []string{"start", "app", "--destination", "x", "--app", "a"}, nil, wantView{Services: []string{"application"}}},
@@ -145,7 +145,9 @@ func TestArgs(t *testing.T) {
 		{"destination-dir", []string{"start", "--destination-dir", "/opt/out", "--token", "t"}, nil, wantView{Services: []string{"identity"}}},
 		{"workload identity x509", []string{"start", "workload-identity-x509", "--destination", "x", "--name-selector", "n"}, nil,
 			wantView{Services: []string{"workload-identity-x509"}}},
-		{"aws roles anywhere", []string{"start", "workload-identity-aws-roles-anywhere", "--destination", "x", "--role-arn", "r"}, nil,
+		{"aws roles anywhere", []string{"start", "workload-identity-aws-roles-anywhere", "--destination", "x", "--name-selector", "n",
+			"--role-arn", "arn:aws:iam::1:role/r", "--profile-arn", "arn:aws:rolesanywhere:us-east-1:1:profile/p",
+			"--trust-anchor-arn", "arn:aws:rolesanywhere:us-east-1:1:trust-anchor/t"}, nil,
 			wantView{Services: []string{"workload-identity-aws-roles-anywhere"}}},
 		{"ssh-multiplexer", []string{"start", "ssh-multiplexer", "--destination", "x", "--enable-resumption"}, nil,
 			wantView{Services: []string{"ssh-multiplexer"}}},
@@ -224,7 +226,7 @@ func TestMerge(t *testing.T) {
 			wantView{JoinMethod: "iam", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"--token alone drops the file's join method", []string{"start", "-c", v2, "--token", "secret"}, nil,
 			wantView{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
-		{"TELEPORT_BOT_TOKEN acts as --token", []string{"start", "-c", v2}, Env{EnvToken: "secret"},
+		{"TELEPORT_BOT_TOKEN acts as --token", []string{"start", "-c", v2}, Env{"TELEPORT_BOT_TOKEN": "secret"},
 			wantView{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
 		{"--ca-pin replaces onboarding", []string{"start", "-c", v2, "--ca-pin", "sha256:a", "--ca-pin", "sha256:b"}, nil,
 			wantView{JoinMethod: "", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application", "database"}}},
@@ -232,9 +234,9 @@ func TestMerge(t *testing.T) {
 			wantView{JoinMethod: "gitlab", Services: []string{"identity", "application", "database"}}},
 		{"--destination-dir over a v2 file without services", []string{"start", "-c", oneshot, "--destination-dir", "/opt/out"}, nil,
 			wantView{Oneshot: true, JoinMethod: "token", Services: []string{"identity"}}},
-		{"a mode appends its service", []string{"start", "app-tunnel", "-c", v2, "--listen", "x"}, nil,
+		{"a mode appends its service", []string{"start", "app-tunnel", "-c", v2, "--listen", "x", "--app", "a"}, nil,
 			wantView{JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "application-tunnel", "application", "database"}}},
-		{"a mode over a file with outputs", []string{"start", "database", "-c", v2, "--destination", "x"}, nil,
+		{"a mode over a file with outputs", []string{"start", "database", "-c", v2, "--destination", "x", "--service", "s", "--username", "u", "--database", "d"}, nil,
 			wantView{JoinMethod: "gitlab", Services: []string{"kubernetes/v2", "ssh-multiplexer", "database", "application", "database"}}},
 	}
 	for _, tt := range tests {
@@ -297,7 +299,7 @@ func TestBadFiles(t *testing.T) {
 		"unknown-version.yaml":          "unrecognized config version",
 		"version-not-string.yaml":       "line 1: wrong value type (!!seq where a string was expected)",
 		"oneshot-not-bool.yaml":         "line 2: wrong value type (!!str where a boolean was expected)",
-		"service-not-mapping.yaml":      "line 3: wrong value type (!!str where a mapping was expected)",
+		"service-not-mapping.yaml":      "line 3: wrong value type (expected a mapping)",
 		"service-without-type.yaml":     "line 3: an entry of services has no type",
 		"onboarding-not-mapping.yaml":   "line 2: wrong value type (!!str where a mapping was expected)",
 		"token-not-string.yaml":         "line 3: wrong value type (expected a string)",
@@ -307,7 +309,7 @@ func TestBadFiles(t *testing.T) {
 		"helm-template-quoted.yaml":     "looks like an unrendered template",
 		"v1-app-not-string.yaml":        "line 3: wrong value type (expected a string)",
 		"v1-destinations-not-list.yaml": "line 1: wrong value type (!!map where a list was expected)",
-		"malformed.yaml":                "not valid YAML: line 2",
+		"malformed.yaml":                "line 4: not valid YAML: did not find expected '-' indicator",
 		"unclosed-flow.yaml":            "not valid YAML",
 		"scalar-document.yaml":          "line 1: wrong value type (!!str where a mapping was expected)",
 		"list-document.yaml":            "line 1: wrong value type (!!seq where a mapping was expected)",
@@ -351,7 +353,7 @@ func TestRolesRefusedFrom19(t *testing.T) {
 	if _, err := loadAt(t, "18.3.0", []string{"start", "-c", f}, nil); err != nil {
 		t.Errorf("18: %v", err)
 	}
-	if _, err := loadAt(t, "19.0.0", []string{"start", "-c", f}, nil); err == nil || !strings.Contains(err.Error(), "lists roles") {
+	if _, err := loadAt(t, "19.0.0", []string{"start", "-c", f}, nil); err == nil || !strings.Contains(err.Error(), "sets roles") {
 		t.Errorf("19: got %v, want roles refused", err)
 	}
 }

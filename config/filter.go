@@ -1,11 +1,11 @@
 package config
 
 import (
-	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // kingpin refuses any flag or command it does not know, but tbot adds flags
@@ -17,17 +17,17 @@ import (
 
 // scope is the set of flags that kingpin accepts at one point of the parse.
 type scope struct {
-	long  map[string]flagSpec
-	short map[rune]flagSpec
+	long  map[string]*release.Flag
+	short map[rune]*release.Flag
 }
 
-func newScope(lists ...[]flagSpec) scope {
-	s := scope{long: map[string]flagSpec{}, short: map[rune]flagSpec{}}
+func newScope(lists ...[]release.FlagUse) scope {
+	s := scope{long: map[string]*release.Flag{}, short: map[rune]*release.Flag{}}
 	for _, l := range lists {
-		for _, f := range l {
-			s.long[f.name] = f
-			if f.short != 0 {
-				s.short[f.short] = f
+		for _, u := range l {
+			s.long[u.Flag.Name] = u.Flag
+			if u.Flag.Short != 0 {
+				s.short[rune(u.Flag.Short)] = u.Flag
 			}
 		}
 	}
@@ -35,16 +35,16 @@ func newScope(lists ...[]flagSpec) scope {
 }
 
 // lookupLong resolves a long flag name, including kingpin's --no-<bool> form.
-func (s scope) lookupLong(name string) (flagSpec, bool) {
+func (s scope) lookupLong(name string) (*release.Flag, bool) {
 	if f, ok := s.long[name]; ok {
 		return f, true
 	}
 	if base, ok := strings.CutPrefix(name, "no-"); ok {
-		if f, ok := s.long[base]; ok && f.kind == kindBool {
+		if f, ok := s.long[base]; ok && f.Kind == release.Bool {
 			return f, true
 		}
 	}
-	return flagSpec{}, false
+	return nil, false
 }
 
 // helpFlags make tbot print something and exit: no start.
@@ -76,24 +76,27 @@ const (
 // argScanner walks tbot's arguments once, keeping what kingpin should see.
 type argScanner struct {
 	g       grammar
-	modes   map[string]modeSpec // by name and alias
+	modes   map[string]release.Mode // by name and alias
 	args    []string
 	next    int // index of the next argument
 	level   int
 	scope   scope // the flags accepted where the scanner is
 	out     []string
-	mode    modeSpec
+	mode    release.Mode
 	skipped []string
 }
 
-func filterArgs(args []string, g grammar) (out []string, mode modeSpec, skipped []string, err error) {
-	s := &argScanner{g: g, modes: map[string]modeSpec{}, args: args, scope: newScope(g.global), out: make([]string, 0, len(args))}
+// filterArgs returns the arguments kingpin should see, the mode they name
+// (the zero Mode where they name none), and the names of what it passed
+// over.
+func filterArgs(args []string, g grammar) (out []string, mode release.Mode, skipped []string, err error) {
+	s := &argScanner{g: g, modes: map[string]release.Mode{}, args: args, scope: newScope(g.global), out: make([]string, 0, len(args))}
 	for _, m := range g.modes {
-		if m.name == modeUnknown || !g.hasModes {
+		if m.Name == modeUnknown || !g.hasModes {
 			continue
 		}
-		s.modes[m.name] = m
-		for _, a := range m.aliases {
+		s.modes[m.Name] = m
+		for _, a := range m.Aliases {
 			s.modes[a] = m
 		}
 	}
@@ -135,7 +138,7 @@ func (s *argScanner) longFlag(a string) error {
 		return s.unknown("--"+name, !hasValue)
 	}
 	s.out = append(s.out, a)
-	if f.kind != kindBool && !hasValue {
+	if f.Kind != release.Bool && !hasValue {
 		if !s.valueFollows() {
 			return missingValue("--" + name)
 		}
@@ -154,7 +157,7 @@ func (s *argScanner) shortFlags(a string) error {
 			return s.unknown("-"+string(r), len(runes) == 1)
 		}
 		s.out = append(s.out, "-"+string(r))
-		if f.kind == kindBool {
+		if f.Kind == release.Bool {
 			continue
 		}
 		if rest := string(runes[j+1:]); rest != "" {
@@ -178,7 +181,7 @@ func (s *argScanner) positional(a string) error {
 		}
 		s.out = append(s.out, a)
 		s.level = beforeMode
-		s.scope = newScope(s.g.global, s.g.modes[0].flags)
+		s.scope = newScope(s.g.global, s.g.modes[0].Flags)
 	case beforeMode:
 		m, ok := s.modes[a]
 		switch {
@@ -186,15 +189,15 @@ func (s *argScanner) positional(a string) error {
 			s.out = append(s.out, a)
 		case !s.g.open:
 			// This release has no such mode, or no modes at all.
-			return errors.New("tbot would refuse its arguments: unexpected argument after start")
+			return refuse(UnexpectedArgument, "").with("after start")
 		default:
 			s.skipped = append(s.skipped, "mode "+safeName(a))
-			m = modeSpecNamed(s.g.modes, modeUnknown)
+			m, _ = s.g.modeNamed(modeUnknown)
 			s.out = append(s.out, modeUnknown)
 		}
 		s.mode = m
 		s.level = inMode
-		s.scope = newScope(s.g.global, m.flags)
+		s.scope = newScope(s.g.global, m.Flags)
 	default:
 		s.out = append(s.out, a)
 	}
@@ -245,21 +248,8 @@ func (s *argScanner) isCommandOrMode(a string) bool {
 
 // missingValue is checked here rather than left to kingpin, which, where a
 // default command exists, drops a flag that lacks its value without a word.
-func missingValue(flag string) error {
-	return fmt.Errorf("tbot would refuse its arguments: flag %s is missing its value", flag)
-}
+func missingValue(flag string) error { return refuse(MissingValue, flag) }
 
 // unknownFlag is what a release that does not know a flag does: it refuses
 // to start, so it sends nothing.
-func unknownFlag(flag string) error {
-	return fmt.Errorf("tbot would refuse its arguments: this tbot release has no flag %s", safeName(flag))
-}
-
-func modeSpecNamed(modes []modeSpec, name string) modeSpec {
-	for _, m := range modes {
-		if m.name == name {
-			return m
-		}
-	}
-	return modeSpec{}
-}
+func unknownFlag(flag string) error { return refuse(UnknownFlag, flag) }

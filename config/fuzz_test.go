@@ -68,13 +68,14 @@ func FuzzParseFile(f *testing.F) {
 				continue
 			}
 			// Whatever the file says, only a join method that the release
-			// (or, for an open one, some release) accepts gets through.
+			// (or, for an open one or one that never checked, some
+			// release) accepts gets through.
 			if merged, err := merge(&Invocation{Release: rel}, v); err == nil && merged.JoinMethod != "" &&
-				!release.Knows(rel.JoinMethods, merged.JoinMethod) && !(rel.Open && release.AnyLineAccepts(merged.JoinMethod)) {
-				t.Fatalf("%s: join method %q accepted", rel.Name, merged.JoinMethod)
+				!rel.AcceptsJoinMethod(merged.JoinMethod) && !release.AnyReleaseAccepts(merged.JoinMethod) {
+				t.Fatalf("%s: join method %q accepted", rel, merged.JoinMethod)
 			}
-			if n, ok := independentCount(data, !rel.MigratesV1); ok && n != len(v.Outputs)+len(v.Services) {
-				t.Fatalf("%s: counted %d outputs and services, a plain decode finds %d", rel.Name, len(v.Outputs)+len(v.Services), n)
+			if n, ok := independentCount(data, !rel.Has(release.MigratesV1)); ok && n != len(v.Outputs)+len(v.Services) {
+				t.Fatalf("%s: counted %d outputs and services, a plain decode finds %d", rel, len(v.Outputs)+len(v.Services), n)
 			}
 		}
 	})
@@ -115,10 +116,10 @@ func FuzzParseArgs(f *testing.F) {
 				continue
 			}
 			if len(v.Counted) > 1 {
-				t.Fatalf("%s: a command line alone configured %d services", rel.Name, len(v.Counted))
+				t.Fatalf("%s: a command line alone configured %d services", rel, len(v.Counted))
 			}
-			if v.JoinMethod != "" && !release.Knows(rel.JoinMethods, v.JoinMethod) && !(rel.Open && release.AnyLineAccepts(v.JoinMethod)) {
-				t.Fatalf("%s: join method %q accepted", rel.Name, v.JoinMethod)
+			if v.JoinMethod != "" && !rel.AcceptsJoinMethod(v.JoinMethod) && !(rel.Open && release.AnyReleaseAccepts(v.JoinMethod)) {
+				t.Fatalf("%s: join method %q accepted", rel, v.JoinMethod)
 			}
 		}
 	})

@@ -54,8 +54,8 @@ func Derive(v *config.View, env config.Env, tbotVersion string, src Sources) (*p
 	if v.Oneshot {
 		start.RunMode = prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT
 	}
-	if start.JoinType == "" {
-		start.JoinType = v.Release.DefaultJoinType
+	if start.JoinType == "" && v.Release.Has(release.ReportsTokenWhenNoJoinMethod) {
+		start.JoinType = "token"
 	}
 	if start.Helper != "" {
 		start.HelperVersion = cleanHelper(env[EnvHelperVersion])

@@ -68,8 +68,8 @@ func deriveAndCheck(t *testing.T, version string, args []string, helper, helperV
 		t.Fatalf("counts add up to %d for %d services", sum, len(view.Counted))
 	}
 	// No text the user wrote: only a join method some release accepts.
-	if s.JoinType != "" && !release.Knows(rel.JoinMethods, s.JoinType) && !release.AnyLineAccepts(s.JoinType) {
-		t.Fatalf("%s: join type %q", rel.Name, s.JoinType)
+	if s.JoinType != "" && !release.AnyReleaseAccepts(s.JoinType) {
+		t.Fatalf("%s: join type %q", rel, s.JoinType)
 	}
 	for _, h := range []string{s.Helper, s.HelperVersion} {
 		if len(h) > MaxHelperLen || !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return r < 0x20 || r > 0x7e }) {

@@ -1,252 +1,223 @@
 package release
 
-import "slices"
+// The table: every fact that changes tbot's start event, with the releases
+// that have it, branch by branch (rules.go, this file, and cli.go for the
+// command line). docs/release-lines.md is generated from it
+// (`go generate ./release`); each evidence string names the pull requests
+// (master, then each [vNN] backport) and the sources the fact was read from.
 
-// Lines is the table, oldest first; each row holds from its Since to the
-// next row's. docs/release-lines.md gives the evidence for every field.
-// Each row is written as the changes from the row before it, so that a
-// difference between two releases is stated once.
-var Lines = buildLines()
+// NewestBranch is the newest release branch the table knows. A version on
+// it or a later one, or an unknown one, is judged open (Release.Open).
+const NewestBranch = 19
 
-// Join methods, in the order tbot's lists grew.
 var (
-	joinMethods12_1 = []string{"token", "iam", "github", "circleci"}
-	joinMethods12_3 = []string{"token", "iam", "github", "circleci", "gitlab", "azure"}
-	joinMethods14   = append(slices.Clone(joinMethods12_3), "gcp")
-	joinMethods16   = append(slices.Clone(joinMethods14), "kubernetes", "spacelift", "tpm")
+	// firstSends is the first release that sends the event; older
+	// versions are judged by its rules.
+	firstSends = mustVersion("12.1.0")
+	// newestKnown is the version an unknown tbot is judged at: the newest
+	// branch, past every patch the table names.
+	newestKnown = Version{Major: NewestBranch, Minor: 999, Patch: 999}
 )
 
-func buildLines() []*Line {
-	var lines []*Line
-	add := func(name, since string, change func(*Line)) {
-		v, ok := ParseVersion(since)
-		if !ok {
-			panic("release: bad version in table: " + since)
-		}
-		l := &Line{}
-		if n := len(lines); n > 0 {
-			l = lines[n-1].clone()
-		}
-		l.Name, l.Since = name, v
-		change(l)
-		lines = append(lines, l)
+func mustVersion(s string) Version {
+	v, ok := ParseVersion(s)
+	if !ok {
+		panic("release: not a version: " + s)
 	}
-
-	// 12.1: the first tbot that sends. v1 files only, decoded strictly;
-	// `start` has one flag set; the file's join method goes out unchecked;
-	// no join method is reported as token; v1 destinations are counted.
-	add("12.1", "12.1.0", func(l *Line) {
-		l.GlobalFlags = []string{"debug", "config"}
-		l.StartFlags = []string{"auth-server", "token", "ca-pin", "data-dir", "destination-dir",
-			"certificate-ttl", "renewal-interval", "join-method", "oneshot"}
-		l.JoinMethodFlagDefault, l.JoinMethodFlagIsEnum = "token", true
-		l.ReadsV1, l.StrictV1 = true, true
-		l.V1Keys = []string{"onboarding", "storage", "destinations", "debug", "auth_server",
-			"certificate_ttl", "renewal_interval", "oneshot"}
-		l.OnboardingKeys = []string{"token", "ca_path", "ca_pins", "join_method"}
-		l.DestinationKeys = []string{"directory", "memory", "roles", "configs", "database", "kubernetes_cluster", "app"}
-		l.JoinMethods = joinMethods12_1
-		l.DestinationDir = ReplacesDestinations
-		l.DefaultJoinType = "token"
-		l.Counts = CountsDestinations
-	})
-	add("12.1.3", "12.1.3", func(l *Line) {
-		l.ChecksDataDirURI = true
-		l.JoinMethods = joinMethods12_3
-		l.OnboardingKeys = append(l.OnboardingKeys, "azure")
-	})
-	add("12.1.4", "12.1.4", func(l *Line) {
-		l.GlobalFlags = append(l.GlobalFlags, "fips")
-		l.V1Keys = append(l.V1Keys, "fips")
-	})
-	add("12.2.3", "12.2.3", func(l *Line) {
-		l.DestinationKeys = append(l.DestinationKeys, "cluster")
-	})
-	add("12.4", "12.4.0", func(l *Line) {
-		l.StartFlags = append(l.StartFlags, "diag-addr")
-		l.V1Keys = append(l.V1Keys, "diag_addr")
-	})
-	// 13.0.0 was branched before diag_addr reached 12.4; 13.0.1 has it.
-	add("13.0.0", "13.0.0", func(l *Line) {
-		l.StartFlags = without(l.StartFlags, "diag-addr")
-		l.V1Keys = without(l.V1Keys, "diag_addr")
-	})
-	add("13", "13.0.1", func(l *Line) {
-		l.StartFlags = append(l.StartFlags, "diag-addr")
-		l.V1Keys = append(l.V1Keys, "diag_addr")
-	})
-	// 14: v2 files with outputs (strict at the top); v1 files migrated in
-	// memory, leniently; join methods checked; no default join type;
-	// outputs counted; --join-method has no default any more.
-	add("14", "14.0.0", func(l *Line) {
-		l.StartFlags = append(l.StartFlags, "log-format")
-		l.JoinMethodFlagDefault = ""
-		l.ReadsVersionKey, l.ReadsV2, l.MigratesV1, l.StrictV1, l.StrictV2 = true, true, true, false, true
-		l.V2Keys = []string{"version", "onboarding", "storage", "outputs", "debug", "auth_server",
-			"certificate_ttl", "renewal_interval", "oneshot", "fips", "diag_addr"}
-		l.OutputTypes = []string{"identity", "application", "database", "kubernetes", "ssh_host"}
-		l.JoinMethods = joinMethods14
-		l.ChecksJoinMethod = true
-		l.DestinationDir = ReplacesOutputs
-		l.DefaultJoinType = ""
-		l.Counts = CountsOutputs
-	})
-	// Master of 2023-11 (recorded as 15.0.0-dev; 14.0.1+ got the same by
-	// backports): --insecure and its key, ca_pins with ca_path refused, the
-	// kubernetes join method.
-	add("15.0.0-dev", "15.0.0-0", func(l *Line) {
-		l.StartFlags = append(l.StartFlags, "insecure")
-		l.V2Keys = append(l.V2Keys, "insecure")
-		l.ChecksCAPinsAndPath = true
-		l.JoinMethods = append(slices.Clone(l.JoinMethods), "kubernetes")
-	})
-	// 15: `services:` (not counted), spiffe-svid outputs.
-	add("15", "15.0.0", func(l *Line) {
-		l.V2Keys = append(l.V2Keys, "services")
-		l.OutputTypes = append(l.OutputTypes, "spiffe-svid")
-		l.ServiceTypes = []string{"example", "database-tunnel"}
-	})
-	// 15.1: proxy_server and --proxy-server, spiffe-workload-api.
-	add("15.1", "15.1.0", func(l *Line) {
-		l.StartFlags = append(l.StartFlags, "proxy-server")
-		l.V2Keys = append(l.V2Keys, "proxy_server")
-		l.ServiceTypes = append(l.ServiceTypes, "spiffe-workload-api")
-	})
-	// 16: spacelift and tpm; ssh-multiplexer.
-	add("16", "16.0.0", func(l *Line) {
-		l.OnboardingKeys = append(l.OnboardingKeys, "gitlab")
-		l.ServiceTypes = append(l.ServiceTypes, "ssh-multiplexer")
-		l.JoinMethods = joinMethods16
-	})
-	// 16.1: outputs become services, one decoder for both lists, and the
-	// event counts services (outputs appended after them).
-	add("16.1", "16.1.0", func(l *Line) {
-		all := union(union(l.OutputTypes, l.ServiceTypes), []string{"application-tunnel"})
-		l.OutputTypes, l.ServiceTypes = all, all
-		l.Counts = CountsServices
-	})
-	add("16.4", "16.4.0", func(l *Line) {
-		l.JoinMethods = append(slices.Clone(l.JoinMethods), "terraform_cloud")
-	})
-	// 17: `start <mode>`; --destination-dir replaces services and keeps
-	// outputs; bitbucket.
-	add("17", "17.0.0", func(l *Line) {
-		l.Modes = []string{"legacy", "identity", "database", "kubernetes", "application",
-			"application-tunnel", "database-tunnel", "spiffe-svid"}
-		l.GlobalFlags = append(l.GlobalFlags, "insecure", "log-format")
-		l.JoinMethods = append(slices.Clone(l.JoinMethods), "bitbucket")
-		l.DestinationDir = ReplacesServicesKeepsOutputs
-		l.ChecksInsecureFlag = true
-	})
-	add("17.2.7", "17.2.7", func(l *Line) {
-		l.Modes = append(l.Modes, "kubernetes/v2", "workload-identity-x509", "workload-identity-api", "workload-identity-jwt")
-		l.OutputTypes = append(l.OutputTypes, "kubernetes/v2", "workload-identity-x509", "workload-identity-api", "workload-identity-jwt")
-		l.ServiceTypes = l.OutputTypes
-	})
-	// 17.2.8: unknown keys are passed over everywhere.
-	add("17.2.8", "17.2.8", func(l *Line) {
-		l.StrictV2 = false
-	})
-	// 17.2.9: TBOT_CONFIG_PATH, TBOT_DEBUG and TBOT_CONFIG (--config-string).
-	add("17.2.9", "17.2.9", func(l *Line) {
-		l.GlobalFlags = append(l.GlobalFlags, "config-string")
-		l.ReadsConfigEnv = true
-	})
-	add("17.5", "17.5.0", func(l *Line) {
-		l.Modes = append(l.Modes, "workload-identity-aws-roles-anywhere")
-		l.OutputTypes = append(l.OutputTypes, "workload-identity-aws-roles-anywhere")
-		l.ServiceTypes = l.OutputTypes
-		l.JoinMethods = append(slices.Clone(l.JoinMethods), "azure_devops")
-	})
-	// 18: bound_keypair; later 18.x: join_uri (applied only once the event
-	// is on its way), argo-cd, application-proxy, more join methods.
-	add("18", "18.0.0", func(l *Line) {
-		l.JoinMethods = append(slices.Clone(l.JoinMethods), "bound_keypair")
-	})
-	add("18.1", "18.1.0", func(l *Line) {
-		l.V2Keys = append(l.V2Keys, "join_uri")
-		l.JoinURIAfterSend = true
-		l.Modes = append(l.Modes, "noop", "application-proxy", "ssh-multiplexer")
-		l.OutputTypes = append(l.OutputTypes, "application-proxy", "kubernetes/argo-cd")
-		l.ServiceTypes = l.OutputTypes
-		l.JoinMethods = append(slices.Clone(l.JoinMethods), "oracle", "env0", "generic_oidc")
-	})
-	// 19, the newest: v1 files refused; --no-oneshot wins over the file;
-	// spiffe-svid and spiffe-workload-api gone; identity/key-agent; roles
-	// on an output or service refused.
-	add("19", "19.0.0", func(l *Line) {
-		l.ReadsV1, l.MigratesV1 = false, false
-		l.RefusesRoles = true
-		l.NoOneshotWins = true
-		l.Modes = without(l.Modes, "spiffe-svid")
-		l.OutputTypes = append(without(l.OutputTypes, "spiffe-svid", "spiffe-workload-api"), "identity/key-agent", "beams/vnet")
-		l.ServiceTypes = l.OutputTypes
-		l.V2Keys = append(l.V2Keys, "credential_ttl", "leeway", "scoped")
-	})
-	return lines
+	return v
 }
 
-func (l *Line) clone() *Line {
-	c := *l
-	for _, s := range []*[]string{&c.GlobalFlags, &c.StartFlags, &c.Modes, &c.V1Keys, &c.V2Keys,
-		&c.OnboardingKeys, &c.DestinationKeys, &c.OutputTypes, &c.ServiceTypes, &c.JoinMethods} {
-		*s = slices.Clone(*s)
-	}
-	return &c
+// always is every release that sends.
+var always = From("12.1.0")
+
+// JoinMethods are the join methods, each with the releases that accept it
+// (one list checks the file's method and --join-method alike).
+var JoinMethods = []JoinMethod{
+	{Name: "token", Avail: always, Evidence: "#22658 (12.1.0)"},
+	{Name: "iam", Avail: always, Evidence: "#22658 (12.1.0)"},
+	{Name: "github", Avail: always, Evidence: "#22658 (12.1.0)"},
+	{Name: "circleci", Avail: always, Evidence: "#22658 (12.1.0)"},
+	{Name: "gitlab", Avail: From("12.1.3"), Evidence: "fe5bff329a (12.1.3)"},
+	{Name: "azure", Avail: From("12.1.3"), Evidence: "f2b943f24d (12.1.3)"},
+	{Name: "gcp", Avail: From("14.0.0"), Evidence: "5306331d17 (14.0.0)"},
+	{Name: "kubernetes", Avail: From("15.0.0-0"),
+		Evidence: "master 64f703a0f2 (observed on 15.0.0-dev); v14 #31702 at a patch not found"},
+	{Name: "spacelift", Avail: From("15.0.0"),
+		Evidence: "master #34292 (in 15.0.0; refused by 15.0.0-dev); v14 #34779 at a patch not found"},
+	{Name: "tpm", Avail: From("15.3.0"),
+		Evidence: "master #40647 (16.0.0), v15 #40820 (15.3.0, \"TPM joining\" headline; PR merged between 15.2.5 and 15.3.0)"},
+	{Name: "terraform_cloud", Avail: From("16.4.0"), Evidence: "master #45574 (17.0.1), v16 #46049 (16.4.0); no v15 backport"},
+	{Name: "bitbucket", Avail: From("16.4.9", "17.0.2"), Evidence: "master #48724 (18.0.0), v16 #49337 (16.4.9), v17 #49335 (17.0.2)"},
+	{Name: "azure_devops", Avail: From("17.5.0"), Evidence: "master #54729 (18.0.0), v17 #54875 (17.5.0, re-released as 17.5.1)"},
+	{Name: "bound_keypair", Avail: From("17.7.3", "18.0.0"),
+		Evidence: "master #54371, #54372 (18.0.0), v17 #57961 (17.7.3; the server side #55037 was in 17.7.2)"},
+	{Name: "oracle", Avail: From("17.7.7", "18.2.1"), Evidence: "master #58990 (19.0.0), v17 #59041 (17.7.7), v18 #59040 (18.2.1)"},
+	{Name: "env0", Avail: From("18.4.0"), Evidence: "master #60386 (19.0.0), v18 #60710 (18.4.0); not backported to v17"},
+	{Name: "generic_oidc", Avail: From("18.11.0"),
+		Evidence: "master #67991 (19.0.0), v18 #68566 (18.11.0, as the docs PR #69216 dates it; no v18 CHANGELOG of it was found)"},
 }
 
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
+// oneDecoder is where both lists came to take every type: outputs were
+// turned into services (master #43685: v15 #43883, v16 #43876).
+var oneDecoder = From("15.4.9", "16.1.0")
+
+// The output and service types. Before oneDecoder, `outputs:` took only
+// the output types and `services:` only the service types.
+var (
+	typeIdentity          = &ServiceType{Name: "identity", Output: From("14.0.0"), Service: oneDecoder, Evidence: "#27152 (14.0.0)"}
+	typeApplication       = &ServiceType{Name: "application", Counter: Application, Output: From("14.0.0"), Service: oneDecoder, Evidence: "#27152 (14.0.0)"}
+	typeDatabase          = &ServiceType{Name: "database", Counter: Database, Output: From("14.0.0"), Service: oneDecoder, Evidence: "#27152 (14.0.0)"}
+	typeKubernetes        = &ServiceType{Name: "kubernetes", Counter: Kubernetes, Output: From("14.0.0"), Service: oneDecoder, Evidence: "#27152 (14.0.0)"}
+	typeSSHHost           = &ServiceType{Name: "ssh_host", Output: From("14.0.0"), Service: oneDecoder, Evidence: "#27152 (14.0.0)"}
+	typeSPIFFESVID        = &ServiceType{Name: "spiffe-svid", Output: From("15.1.3").Until("19.0.0"), Service: oneDecoder.Until("19.0.0"), Evidence: "master #37772, v15 #39011 (15.1.3); removed by #57541 (19.0.0)"}
+	typeExample           = &ServiceType{Name: "example", Output: oneDecoder, Service: From("15.0.0"), Evidence: "master #36140 (15.0.0; refused by 15.0.0-dev)"}
+	typeDatabaseTunnel    = &ServiceType{Name: "database-tunnel", Output: oneDecoder, Service: From("15.2.1"), Evidence: "master #39880 (16.0.0), v15 #40151 (15.2.1)"}
+	typeSPIFFEWorkloadAPI = &ServiceType{Name: "spiffe-workload-api", Output: oneDecoder.Until("19.0.0"), Service: From("15.1.3").Until("19.0.0"), Evidence: "v15 patch not found (present by 15.3.6; taken as 15.1.3, with spiffe-svid); removed by #57541 (19.0.0)"}
+	typeSSHMultiplexer    = &ServiceType{Name: "ssh-multiplexer", Output: oneDecoder, Service: From("15.4.3", "16.0.0"), Evidence: "master #42592, v15 #42761 (15.4.3), v16 #42760 (16.0.0)"}
+	typeApplicationTunnel = &ServiceType{Name: "application-tunnel", Output: From("15.4.10", "16.1.1"), Service: From("15.4.10", "16.1.1"), Evidence: "master #44087, v15 #44446 (15.4.10), v16 #44443 (16.1.1)"}
+	typeKubernetesV2      = &ServiceType{Name: "kubernetes/v2", Output: From("17.2.7"), Service: From("17.2.7"), Evidence: "master #50898, v17 #51535 (17.2.7)"}
+	typeWorkloadX509      = &ServiceType{Name: "workload-identity-x509", Output: From("16.4.13", "17.2.7"), Service: From("16.4.13", "17.2.7"), Evidence: "master #50812, v17 #51054 (17.2.7), v16 #51059 (merged 2025-01-15, after 16.4.12; taken as 16.4.13)"}
+	typeWorkloadJWT       = &ServiceType{Name: "workload-identity-jwt", Output: From("16.4.13", "17.2.7"), Service: From("16.4.13", "17.2.7"), Evidence: "master #51027, v17 17.2.7, v16 #51167 (merged 2025-01-17, after 16.4.12; taken as 16.4.13)"}
+	typeWorkloadAPI       = &ServiceType{Name: "workload-identity-api", Output: From("17.2.7"), Service: From("17.2.7"), Evidence: "master #50859, v17 17.2.7; no v16 backport found"}
+	typeWorkloadAWS       = &ServiceType{Name: "workload-identity-aws-roles-anywhere", Output: From("17.4.0"), Service: From("17.4.0"), Evidence: "v17 #53408 (17.4.0)"}
+	typeKubernetesArgoCD  = &ServiceType{Name: "kubernetes/argo-cd", Output: From("17.7.4", "18.1.7"), Service: From("17.7.4", "18.1.7"), Evidence: "v17 #58567 (17.7.4), v18 #58200 (18.1.7)"}
+	typeApplicationProxy  = &ServiceType{Name: "application-proxy", Output: From("17.7.7", "18.2.3"), Service: From("17.7.7", "18.2.3"), Evidence: "master #59064, v17 #59588 (17.7.7), v18 #59587 (18.2.3)"}
+	typeIdentityKeyAgent  = &ServiceType{Name: "identity/key-agent", Output: From("18.8.3"), Service: From("18.8.3"), Evidence: "master #66535, v18 #66701 (18.8.3)"}
+	typeBeamsVNet         = &ServiceType{Name: "beams/vnet", Output: From("19.0.0"), Service: From("19.0.0"), Evidence: "master #66073 (19.0.0); a v18 backport (#67056) not confirmed"}
+)
+
+// Requirements that several types share.
+var (
+	needsDestination = Requirement{Kind: NeedsValue, Fields: []string{"destination"}, Avail: always,
+		Evidence: "\"no destination configured for output\"; observed on 15.0.0-dev"}
+	needsSelector = Requirement{Kind: NeedsSelector, Fields: []string{"selector", "workload_identity"}, Avail: always,
+		Evidence: "\"one of ['name', 'labels'] must be set\" (the key was `workload_identity:` in the first versions)"}
+	needsListen = []Requirement{
+		{Kind: NeedsString, Fields: []string{"listen"}, Avail: always, Evidence: "\"listen: should not be empty\""},
+		{Kind: NeedsURL, Fields: []string{"listen"}, Avail: always, Evidence: "listen is parsed as a URL"},
+	}
+	// refusesRoles is #69181 (19.0.0), on the types that had a `roles`
+	// field (a list, decoded before any check); on the others `roles:` is
+	// an unknown key, ignored.
+	refusesRoles = []Requirement{
+		{Kind: NeedsListWhenSet, Fields: []string{"roles"}, Avail: always, Evidence: "roles is a list of role names"},
+		{Kind: RefusesField, Fields: []string{"roles"}, Avail: From("19.0.0"), Evidence: "master #69181 (19.0.0); v19 upgrade guide"},
+	}
+	// lifetime is an entry's own credential_ttl and renewal_interval
+	// (#51956, v17 #52185 in 17.2.8), refused rather than warned about in
+	// the sources from 17.4 on (the 17.2.8 review only warned); the longest
+	// TTL grew from 24h to 7 days with #53893 (v17 #54063, 17.4.5).
+	lifetime = []Requirement{
+		{Kind: NeedsLifetime, Values: []string{"24h"}, Avail: From("17.4.0").Until("17.4.5"), Evidence: "CredentialLifetime.Validate (17.4.0-17.4.4)"},
+		{Kind: NeedsLifetime, Values: []string{"168h"}, Avail: From("17.4.5", "18.0.0"), Evidence: "CredentialLifetime.Validate; #53893, v17 #54063 (17.4.5)"},
+	}
+)
+
+func reqs(groups ...any) []Requirement {
+	var out []Requirement
+	for _, g := range groups {
+		switch g := g.(type) {
+		case Requirement:
+			out = append(out, g)
+		case []Requirement:
+			out = append(out, g...)
 		}
 	}
 	return out
 }
 
-func without(list []string, drop ...string) []string {
-	return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return slices.Contains(drop, s) })
+func str(fields ...string) Requirement {
+	return Requirement{Kind: NeedsString, Fields: fields, Avail: always, Evidence: "\"should not be empty\""}
 }
 
-// Release is the line a tbot version falls in, and whether that tbot may
-// know more than the table does.
-type Release struct {
-	*Line
-	// Open is true where the tbot may be newer than the table: its version
-	// is unknown, or falls in the newest line. Flags, modes, keys and types
-	// the table does not know are then passed over rather than refused,
-	// and a join method must be one that some line accepts.
-	Open bool
+// ServiceTypes are every output and service type, with what each requires
+// of an entry before tbot sends.
+var ServiceTypes = []*ServiceType{
+	withRequirements(typeIdentity, reqs(refusesRoles, needsDestination, lifetime)),
+	withRequirements(typeApplication, reqs(refusesRoles, needsDestination, str("app_name"), lifetime)),
+	withRequirements(typeDatabase, reqs(refusesRoles, needsDestination, str("service"),
+		Requirement{Kind: NeedsOneOfValues, Fields: []string{"format"}, Values: []string{"tls", "mongo", "cockroach"}, Avail: always, Evidence: "database output formats"},
+		lifetime)),
+	withRequirements(typeKubernetes, reqs(refusesRoles, needsDestination, str("kubernetes_cluster"), lifetime)),
+	withRequirements(typeSSHHost, reqs(refusesRoles, needsDestination,
+		Requirement{Kind: NeedsList, Fields: []string{"principals"}, Avail: always, Evidence: "ssh_host output"},
+		lifetime)),
+	withRequirements(typeSPIFFESVID, reqs(needsDestination,
+		Requirement{Kind: NeedsAbsolutePath, Fields: []string{"svid.path"}, Avail: always, Evidence: "svid.path must start with /"},
+		Requirement{Kind: NeedsIPs, Fields: []string{"svid.sans.ip"}, Avail: always, Evidence: "svid.sans.ip must be IP addresses"})),
+	typeExample,
+	withRequirements(typeDatabaseTunnel, reqs(refusesRoles, needsListen, str("service", "database", "username"), lifetime)),
+	typeSPIFFEWorkloadAPI,
+	withRequirements(typeSSHMultiplexer, reqs(needsDestination,
+		Requirement{Kind: NeedsDirectory, Avail: always, Evidence: "\"destination: must be of type `directory`\""})),
+	withRequirements(typeApplicationTunnel, reqs(refusesRoles, needsListen, str("app_name"), lifetime)),
+	withRequirements(typeKubernetesV2, reqs(needsDestination,
+		Requirement{Kind: NeedsSelectors, Fields: []string{"selectors"}, Avail: always, Evidence: "\"at least one selector must be provided\""},
+		lifetime)),
+	withRequirements(typeWorkloadX509, reqs(needsDestination, needsSelector)),
+	withRequirements(typeWorkloadJWT, reqs(needsDestination, needsSelector,
+		Requirement{Kind: NeedsList, Fields: []string{"audiences"}, Avail: always, Evidence: "\"audiences: must have at least one value\""})),
+	withRequirements(typeWorkloadAPI, reqs(str("listen"), needsSelector)),
+	withRequirements(typeWorkloadAWS, reqs(needsDestination, needsSelector,
+		Requirement{Kind: NeedsARN, Fields: []string{"role_arn"}, Avail: always, Evidence: "ARNs are parsed"},
+		Requirement{Kind: NeedsARN, Fields: []string{"profile_arn"}, Avail: always, Evidence: "ARNs are parsed"},
+		Requirement{Kind: NeedsARN, Fields: []string{"trust_anchor_arn"}, Avail: always, Evidence: "ARNs are parsed"},
+		Requirement{Kind: NeedsAWSSession, Avail: always, Evidence: "session_duration at most 12h, renewal shorter"})),
+	withRequirements(typeKubernetesArgoCD, reqs(
+		Requirement{Kind: NeedsSelectors, Fields: []string{"selectors"}, Avail: always, Evidence: "\"at least one selector is required\""})),
+	withRequirements(typeApplicationProxy, reqs(needsListen)),
+	withRequirements(typeIdentityKeyAgent, reqs(refusesRoles, needsDestination,
+		Requirement{Kind: NeedsDirectory, Avail: always, Evidence: "destination must be a directory"},
+		Requirement{Kind: NeedsAtMostOne, Fields: []string{"roles", "delegation_session_id"}, Avail: always, Evidence: "roles and delegation_session_id are exclusive"},
+		lifetime)),
+	withRequirements(typeBeamsVNet, reqs(str("delegation_session_id"),
+		Requirement{Kind: NeedsHostPorts, Fields: []string{"upstream_nameservers"}, Avail: always, Evidence: "upstream_nameservers are ip:port"})),
 }
 
-// For returns the release for a tbot version as `tbot version` or
-// --tbot-version gives it: unknown or unparsable is the newest line, open;
-// older than the first line is the first line.
-func For(version string) Release {
-	v, ok := ParseVersion(version)
-	newest := Lines[len(Lines)-1]
-	if !ok {
-		return Release{Line: newest, Open: true}
-	}
-	for i := len(Lines) - 1; i >= 0; i-- {
-		if !v.Less(Lines[i].Since) {
-			return Release{Line: Lines[i], Open: Lines[i] == newest}
-		}
-	}
-	return Release{Line: Lines[0]}
+func withRequirements(t *ServiceType, reqs []Requirement) *ServiceType {
+	t.Requires = reqs
+	return t
 }
 
-// Knows reports whether list holds s; a shorthand for the table's lists.
-func Knows(list []string, s string) bool { return slices.Contains(list, s) }
+// Keys are the keys of a file that a strict release knows (StrictV1,
+// StrictV2); a lenient release reads them too, but refuses no other.
+var Keys = concatKeys(
+	keysAt(V1Top, always, "#22658 (12.1.0)", "onboarding", "storage", "destinations", "debug", "auth_server",
+		"certificate_ttl", "renewal_interval", "oneshot"),
+	keysAt(V1Top, From("12.1.4"), "9154ccab8c (12.1.4)", "fips"),
+	keysAt(V1Top, From("12.4.0", "13.0.1"), "b3ec3024ca (12.4.0), 2f8fbac403 (13.0.1)", "diag_addr"),
+	keysAt(V2Top, From("14.0.0"), "#27152 (14.0.0)", "version", "onboarding", "storage", "outputs", "debug",
+		"auth_server", "certificate_ttl", "renewal_interval", "oneshot", "fips", "diag_addr"),
+	keysAt(V2Top, From("15.0.0-0"), "c7cc451667 (15.0.0-dev)", "insecure"),
+	keysAt(V2Top, From("15.0.0"), "master #36140 (15.0.0; refused by 15.0.0-dev)", "services"),
+	keysAt(V2Top, From("14.3.7", "15.1.3"), "master #38727 (16.0.0), v15 #39055 (15.1.3), v14 #39056 (14.3.7)", "proxy_server"),
+	keysAt(V2Top, From("17.2.8"), "master #51956 (18.0.0), v17 #52185 (17.2.8)", "credential_ttl"),
+	keysAt(V2Top, From("17.7.5", "18.1.0"), "master #56267, v17 #58334 (17.7.5), v18 #56746 (18.1.0)", "join_uri"),
+	keysAt(V2Top, From("19.0.0"), "master (19.0.0)", "leeway", "scoped"),
+	keysAt(Onboarding, always, "#22658 (12.1.0)", "token", "ca_path", "ca_pins", "join_method"),
+	keysAt(Onboarding, From("12.1.3"), "f2b943f24d (12.1.3)", "azure"),
+	keysAt(Onboarding, From("16.4.0"), "with terraform_cloud: master #45574, v16 #46049 (16.4.0)", "terraform"),
+	keysAt(Onboarding, From("17.4.6", "18.0.0"), "master #54104 (18.0.0), v17 #54187 (17.4.6); never on v16", "gitlab"),
+	keysAt(Onboarding, From("17.7.3", "18.0.0"), "with bound_keypair (17.7.3, 18.0.0)", "bound_keypair"),
+	keysAt(V1Storage, always, "#22658 (12.1.0)", "directory", "memory"),
+	keysAt(V1Destination, always, "#22658 (12.1.0)", "directory", "memory", "roles", "configs", "database",
+		"kubernetes_cluster", "app"),
+	keysAt(V1Destination, From("12.2.3"), "ad7871d19b (12.2.3)", "cluster"),
+	keysAt(V1Database, always, "#22658 (12.1.0)", "service", "database", "username"),
+)
 
-// AnyLineAccepts reports whether some line accepts the join method: the
-// rule for a tbot newer than the table.
-func AnyLineAccepts(joinMethod string) bool {
-	for _, l := range Lines {
-		if slices.Contains(l.JoinMethods, joinMethod) {
-			return true
-		}
+func keysAt(place KeyPlace, avail Avail, evidence string, names ...string) []Key {
+	out := make([]Key, len(names))
+	for i, n := range names {
+		out[i] = Key{Place: place, Name: n, Avail: avail, Evidence: evidence}
 	}
-	return false
+	return out
+}
+
+func concatKeys(lists ...[]Key) []Key {
+	var out []Key
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }

@@ -95,7 +95,7 @@ func TestDryRunGolden(t *testing.T) {
 		{"README: -d before start", v17, []string{"-d", "start", "--config=" + td("v1/app.yaml")}, nil, counts{"daemon", "github", 0, 0, 0, 1}},
 		{"--no-oneshot over the file", newest, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"daemon", "token", 1, 0, 0, 0}},
 		{"--no-oneshot does not win in tbot 17", v17, []string{"start", "-c", td("v2/oneshot-daemon-flag.yaml"), "--no-oneshot"}, nil, counts{"one-shot", "token", 1, 0, 0, 0}},
-		{"flags over file: mode appends", newest, []string{"start", "k8s", "--destination", "./kube", "-c", td("v2/outputs-and-services.yaml")}, nil,
+		{"flags over file: mode appends", newest, []string{"start", "k8s", "--destination", "./kube", "--kubernetes-cluster", "prod", "-c", td("v2/outputs-and-services.yaml")}, nil,
 			counts{"daemon", "gitlab", 2, 1, 1, 1}},
 		{"flags over file: token replaces onboarding", newest, []string{"start", "-c", td("v2/outputs-and-services.yaml"), "--token", "abc"}, nil,
 			counts{"daemon", "", 2, 1, 0, 1}},
@@ -107,9 +107,9 @@ func TestDryRunGolden(t *testing.T) {
 			counts{"daemon", "gitlab", 1, 1, 0, 1}},
 		{"TBOT_CONFIG_PATH", newest, []string{"start"}, config.Env{"TBOT_CONFIG_PATH": td("v2/outputs-actions-auth.yaml")}, counts{"one-shot", "github", 1, 0, 1, 0}},
 		{"TBOT_CONFIG_PATH is not read by tbot 15", "15.0.0-dev", []string{"start"}, config.Env{"TBOT_CONFIG_PATH": td("v2/outputs-actions-auth.yaml")}, counts{"daemon", "", 0, 0, 0, 0}},
-		{"TBOT_CONFIG", newest, []string{"start", "--oneshot"}, config.Env{"TBOT_CONFIG": b64([]byte("version: v2\nservices: [{type: application-tunnel}]\n"))},
+		{"TBOT_CONFIG", newest, []string{"start", "--oneshot"}, config.Env{"TBOT_CONFIG": b64([]byte("version: v2\nservices: [{type: application-tunnel, listen: 'tcp://127.0.0.1:8443', app_name: grafana}]\n"))},
 			counts{"one-shot", "", 1, 0, 0, 0}},
-		{"join uri flag", newest, []string{"start", "db-tunnel", "--listen", "tcp://127.0.0.1:5432", "--join-uri", "tbot+proxy+generic-oidc://bot@example.com:443"}, nil,
+		{"join uri flag", newest, []string{"start", "db-tunnel", "--listen", "tcp://127.0.0.1:5432", "--service", "pg", "--username", "bot", "--database", "app", "--join-uri", "tbot+proxy+generic-oidc://bot@example.com:443"}, nil,
 			counts{"daemon", "", 1, 0, 0, 0}},
 		{"unknown flags and mode", newest, []string{"start", "future-mode", "--future-flag", "x", "--oneshot"}, nil, counts{"one-shot", "", 1, 0, 0, 0}},
 		{"noop", newest, []string{"start", "noop", "--join-method", "tpm"}, nil, counts{"daemon", "tpm", 0, 0, 0, 0}},
@@ -442,7 +442,7 @@ func TestArgFiles(t *testing.T) {
 	writeFile(t, loop, "@"+loop+"\n", 0o600)
 	sys = newTestSystem(t, nil)
 	sys.run(t, "report", "--dry-run", "--tbot-version", "19.1.0", "--", "start", "@"+loop)
-	if sys.out.Len() != 0 || !strings.Contains(sys.err.String(), "nest too deep") {
+	if sys.out.Len() != 0 || !strings.Contains(sys.err.String(), "nests too deep") {
 		t.Errorf("stdout %q, stderr:\n%s", sys.out, sys.err)
 	}
 }

@@ -21,8 +21,8 @@ func TestNewestReleaseFromSource(t *testing.T) {
 		env    config.Env
 		want   *counts // nil: no event
 	}{
-		{"lib/tbot/config/config.go @3e05bfe5: v1 files are refused (\"configuration version v1 is no longer supported\")",
-			[]string{"start", "-c", td("v1/app.yaml")}, nil, nil},
+		{"lib/tbot/config/config.go (master of 2025-08, v19 development): ReadConfig still migrates v1 files; no release refuses them",
+			[]string{"start", "-c", td("v1/app.yaml")}, nil, &counts{"daemon", "github", 0, 0, 0, 1}},
 		{"tool/tbot/anonymous_telemetry.go @759949bd: counts cfg.Services; application, database and kubernetes (v1) outputs in their counters",
 			[]string{"start", "-c", td("v2/outputs-and-services.yaml")}, nil, &counts{"daemon", "gitlab", 2, 1, 0, 1}},
 		{"tool/tbot/anonymous_telemetry.go @759949bd: kubernetes/v2 is not the kubernetes output, so other",

@@ -95,7 +95,7 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 		}
 	}
 	rel := release.For(version)
-	log.Debug("Reading tbot's arguments as this tbot release does.", "release_line", rel.Name, "open", rel.Open)
+	log.Debug("Reading tbot's arguments as this tbot release does.", "release", rel.Version.String(), "open", rel.Open)
 	inv, err := config.ParseArgs(tbotArgs, sys.env, rel)
 	if errors.Is(err, config.ErrNotStart) {
 		log.Debug("Not a tbot start; no anonymous telemetry to send.")

@@ -25,6 +25,7 @@ var plantedValue = regexp.MustCompile(`(?i)mkr`)
 type saltedFiles struct {
 	dir                                        string
 	full, auth, v1, v1Kube, joinURI, badMethod string
+	v1BadMethod                                string
 	wrongBool, wrongList, wrongMap, wrongNest  string
 	tokenFile, argsFile                        string
 	fullText                                   string
@@ -59,10 +60,12 @@ outputs:
     destination: {type: kubernetes_secret, name: mkrfilekubesecret}
 services:
   - type: kubernetes/v2
-    selectors: [{name: mkrfileselector, labels: {mkrfilelabel: mkrfilelabelvalue}}]
+    selectors: [{name: mkrfileselector}, {labels: {mkrfilelabel: mkrfilelabelvalue}}]
     destination: {type: directory, path: /opt/mkrfilekubepath}
   - type: database-tunnel
     service: mkrfiletunneldb
+    database: mkrfiletunneldbname
+    username: mkrfiletunneluser
     listen: tcp://mkrfilelisten.example:5432
 `
 
@@ -113,6 +116,7 @@ destinations:
 `)
 	f.v1Kube = file("v1kube.yaml", "onboarding:\n  join_method: kubernetes\n  token: mkrv1kubetoken\ndestinations:\n  - directory: /opt/mkrv1kubedir\n")
 	f.badMethod = file("badmethod.yaml", "version: v2\nonboarding:\n  join_method: mkrbadmethod\n")
+	f.v1BadMethod = file("v1badmethod.yaml", "onboarding:\n  join_method: mkrv1badmethod\n  token: mkrv1token\n")
 	f.joinURI = file("joinuri.yaml", `version: v2
 join_uri: tbot+proxy+bound-keypair://MKRFILEURITOKEN:MKRFILEURISECRET@mkr-file-urihost.example:443
 onboarding:
@@ -165,7 +169,7 @@ func secretCases(f saltedFiles) []secretCase {
 				"--destination", "kubernetes-secret:///mkrflagdbsecret", "--service", "mkrflagdbservice",
 				"--database", "mkrflagdbname", "--username", "mkrflagdbuser", "--registration-secret-path", "/run/mkrflagregsecretpath",
 				"--token", f.tokenFile, "--join-method", "bound_keypair", "--reader-user", "mkrflagreader", "--reader-group", "mkrflaggroup"}},
-		{name: "kubernetes mode over a v1 file", join: "iam", version: "18.0.0", args: []string{"start", "k8s", "-c", f.v1,
+		{name: "kubernetes mode over a v1 file", join: "iam", version: "18.2.10", args: []string{"start", "k8s", "-c", f.v1,
 			"--destination", "/opt/mkrflagkubedest", "--kubernetes-cluster", "mkrflagkubecluster",
 			"--static-key-path", "/etc/mkrflagstatickey"}},
 		// tbot applies a join URI only once its event is on its way, so
@@ -195,9 +199,10 @@ func secretCases(f saltedFiles) []secretCase {
 		{name: "refused: bad duration", args: []string{"start", "--certificate-ttl", "mkrbadduration", "--token", "mkrbaddurationtoken"}},
 		{name: "refused: bad log format", args: []string{"start", "--log-format", "mkrlogformat", "-c", f.full}},
 		{name: "refused: a join method of no release in the file", args: []string{"start", "-c", f.badMethod}},
-		// tbot 13 sent a file's join method unchecked; this program sends no
-		// method that the release does not accept.
-		{name: "refused: a join method tbot 13 does not accept", version: "13.1.3", args: []string{"start", "-c", f.v1Kube}},
+		// tbot 13 sent a file's join method unchecked; this program sends it
+		// where some release accepts it, and never text that none does.
+		{name: "a join method tbot 13 sent unchecked", join: "kubernetes", version: "13.1.3", args: []string{"start", "-c", f.v1Kube}},
+		{name: "refused: a join method of no release, tbot 13", version: "13.1.3", args: []string{"start", "-c", f.v1BadMethod}},
 		{name: "refused: unexpected argument", args: []string{"start", "identity", "--destination", "/opt/mkrunexpecteddest", "mkrunexpectedarg"}},
 		{name: "@file argument", join: "github", args: []string{"start", "identity", "--destination", "/opt/mkrexpanddest", "--join-method", "github", "@" + f.argsFile}},
 		{name: "refused: TBOT_DEBUG not a boolean", env: config.Env{"TBOT_DEBUG": "mkrnotabool"}, args: []string{"start", "-c", f.full}},

@@ -370,7 +370,7 @@ outputs:
     destination: {type: memory}
 services:
   - type: kubernetes/v2
-    selectors: [{name: mkr-kube-cluster, labels: {mkr-label: mkr-label-value}}]
+    selectors: [{name: mkr-kube-cluster}, {labels: {mkr-label: mkr-label-value}}]
     destination: {type: directory, path: /opt/mkr-kube-path}
   - type: application-tunnel
     app_name: mkr-tunnel-app
@@ -386,6 +386,8 @@ onboarding:
 services:
   - type: database-tunnel
     service: mkr-db-service
+    database: mkr-db-name
+    username: mkr-db-user
     listen: tcp://mkr-db-listen.example:5432
   - type: workload-identity-x509
     selector: {name: mkr-wid-name}

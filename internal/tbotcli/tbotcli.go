@@ -41,6 +41,13 @@ var GlobalFlags = [...]GlobalFlag{
 	{Name: "fips"},
 	{Name: "insecure"},
 	{Name: "log-format", TakesValue: true, Logging: true},
+	// Hidden: tracing and profiling for tbot's developers; accepted all the
+	// same (docs/release-lines.md).
+	{Name: "trace"},
+	{Name: "trace-exporter", TakesValue: true},
+	{Name: "mem-profile", TakesValue: true},
+	{Name: "cpu-profile", TakesValue: true},
+	{Name: "trace-profile", TakesValue: true},
 }
 
 // Lookup finds the global flag that arg names: -x, --name, --name=value

@@ -1,0 +1,181 @@
+package release
+
+import "slices"
+
+// Release is the tbot whose rules apply: a version, judged on its own
+// release branch, and whether it may know more than the table does.
+type Release struct {
+	// Version is the version the rules are read at: the tbot's own, the
+	// first release that sends when it is older than that, or the newest
+	// branch's when it is unknown.
+	Version Version
+	// Open is true where the tbot may be newer than the table: its version
+	// is unknown, or on the newest branch the table knows or a later one.
+	// Flags, modes, keys and types the table does not know are then passed
+	// over rather than refused, and a join method must be one that some
+	// release accepts.
+	Open bool
+}
+
+// For returns the release for a tbot version as `tbot version` or
+// --tbot-version gives it: unknown or unparsable is the newest branch, open;
+// older than the first release that sends is that release.
+func For(version string) Release {
+	v, ok := ParseVersion(version)
+	switch {
+	case !ok:
+		return Release{Version: newestKnown, Open: true}
+	case v.Less(firstSends):
+		return Release{Version: firstSends}
+	}
+	return Release{Version: v, Open: v.Major >= NewestBranch}
+}
+
+// String names the release for a log line: its version, and "open" where
+// it is judged as possibly newer than the table.
+func (r Release) String() string {
+	s := r.Version.String()
+	if r.Open {
+		s += " (open)"
+	}
+	return s
+}
+
+// Has reports whether the release follows a rule.
+func (r Release) Has(rule Rule) bool { return Rules[rule].Avail.In(r.Version) }
+
+// AcceptsJoinMethod reports whether the release accepts a join method.
+func (r Release) AcceptsJoinMethod(name string) bool {
+	for _, m := range JoinMethods {
+		if m.Name == name && m.Avail.In(r.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+// AnyReleaseAccepts reports whether some release accepts the join method:
+// the most that is known of a tbot newer than the table.
+func AnyReleaseAccepts(name string) bool {
+	return slices.ContainsFunc(JoinMethods, func(m JoinMethod) bool { return m.Name == name })
+}
+
+// OutputType returns the type if the release accepts it under `outputs:`.
+func (r Release) OutputType(name string) (*ServiceType, bool) {
+	return r.serviceType(name, func(t *ServiceType) Avail { return t.Output })
+}
+
+// ServiceType returns the type if the release accepts it under `services:`.
+func (r Release) ServiceType(name string) (*ServiceType, bool) {
+	return r.serviceType(name, func(t *ServiceType) Avail { return t.Service })
+}
+
+func (r Release) serviceType(name string, list func(*ServiceType) Avail) (*ServiceType, bool) {
+	for _, t := range ServiceTypes {
+		if t.Name == name && list(t).In(r.Version) {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// Requirements returns the checks the release makes of an entry of type t.
+func (r Release) Requirements(t *ServiceType) []Requirement {
+	var out []Requirement
+	for _, req := range t.Requires {
+		if req.Avail.In(r.Version) {
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
+// Keys returns the keys the release knows at a place of its file.
+func (r Release) Keys(place KeyPlace) []string {
+	var out []string
+	for _, k := range Keys {
+		if k.Place == place && k.Avail.In(r.Version) {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// GlobalFlags returns the flags the release accepts before and after its
+// command.
+func (r Release) GlobalFlags() []FlagUse { return r.uses(GlobalFlags) }
+
+// StartFlags returns the flags of `start` for a release without modes, and
+// of `start legacy` for one with them.
+func (r Release) StartFlags() []FlagUse { return r.uses(StartFlags) }
+
+// ModeFlags returns the flags that every mode but legacy takes.
+func (r Release) ModeFlags() []FlagUse { return r.uses(ModeFlags) }
+
+// Modes returns the release's `start` modes, each with every flag it takes
+// in that release (legacy's are StartFlags; every other mode's include
+// ModeFlags). It is empty where `start` has no modes.
+func (r Release) Modes() []Mode {
+	if !r.Has(StartModes) {
+		return nil
+	}
+	var out []Mode
+	for _, m := range Modes {
+		if !m.Avail.In(r.Version) {
+			continue
+		}
+		mode := *m
+		switch {
+		case mode.Name == LegacyMode:
+			mode.Flags = r.uses(StartFlags)
+		default:
+			mode.Flags = append(r.uses(ModeFlags), r.uses(m.Flags)...)
+		}
+		out = append(out, mode)
+	}
+	return out
+}
+
+// Binds returns the variable that stands for a flag in this release, or
+// "" where none does.
+func (r Release) Binds(f *Flag) string {
+	if f.Env == "" || !f.EnvAvail.In(r.Version) {
+		return ""
+	}
+	return f.Env
+}
+
+func (r Release) uses(list []FlagUse) []FlagUse {
+	out := make([]FlagUse, 0, len(list))
+	for _, u := range list {
+		if u.Avail.In(r.Version) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// Bucket is a counter of the start event.
+type Bucket int
+
+// The four counters.
+const (
+	Other Bucket = iota
+	Database
+	Kubernetes
+	Application
+)
+
+// BucketOf is where the event counts an entry of a type: a type the table
+// knows counts where its entry says (only application, database and
+// kubernetes have counters of their own); any other is Other. RFD 0106 meant
+// the counters by kind of access; tbot's code never counted that way, and the
+// wire follows the code (README.md, "The event").
+func BucketOf(typeName string) Bucket {
+	for _, t := range ServiceTypes {
+		if t.Name == typeName {
+			return t.Counter
+		}
+	}
+	return Other
+}
