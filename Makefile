@@ -84,9 +84,10 @@ tools: ## Download and build the pinned tools into the Go cache
 	$(STATICCHECK) -version
 
 .PHONY: generate
-generate: ## Format the protos and regenerate gen/ with buf
+generate: ## Format the protos, regenerate gen/ with buf, and every go:generate (docs/release-lines.md)
 	$(BUF) format -w
 	$(BUF) generate
+	$(GO) generate ./...
 
 .PHONY: checkgenerate
 checkgenerate: ## Fail if `make generate` changes anything in the work tree

@@ -103,7 +103,7 @@ func checkRequirement(node *yaml.Node, req release.Requirement, c checkContext, 
 			}
 		}
 	case release.NeedsAWSSession:
-		return checkAWSSession(node, bad)
+		return checkAWSSession(node, req, bad)
 	case release.NeedsLifetime:
 		return checkLifetime(node, req, c, bad)
 	case release.NeedsAbsolutePath:
@@ -210,12 +210,12 @@ func duration(n *yaml.Node) (d time.Duration, set, ok bool) {
 
 // checkAWSSession is the session lifetimes of workload-identity-aws-
 // roles-anywhere.
-func checkAWSSession(node *yaml.Node, bad func(string) error) error {
-	sessionDuration, set, ok := duration(field(node, "session_duration"))
+func checkAWSSession(node *yaml.Node, req release.Requirement, bad func(string) error) error {
+	sessionDuration, set, ok := duration(field(node, req.Fields[0]))
 	if !set {
 		sessionDuration = 6 * time.Hour
 	}
-	renewal, renewalSet, renewalOK := duration(field(node, "session_renewal_interval"))
+	renewal, renewalSet, renewalOK := duration(field(node, req.Fields[1]))
 	if !renewalSet {
 		renewal = time.Hour
 	}

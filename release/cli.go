@@ -177,10 +177,9 @@ func flags(groups ...[]FlagUse) []FlagUse {
 // The flag groups the modes share (lib/tbot/cli; which are required is
 // read from the newest generated reference, docs/pages/reference/cli/tbot.mdx).
 var (
-	destination         = []FlagUse{required(FlagDestination, "destination"), use(FlagReaderUser, ""), use(FlagReaderGroup, "")}
-	optionalDestination = []FlagUse{use(FlagDestination, "destination"), use(FlagReaderUser, ""), use(FlagReaderGroup, "")}
-	selectorOne         = []FlagUse{use(flagNameSelector, "selector.name"), use(flagLabelSelector, "selector.labels")}
-	selectorList        = []FlagUse{use(flagNameSelector, "selectors[].name"), use(flagLabelSelector, "selectors[].labels")}
+	destination  = []FlagUse{required(FlagDestination, "destination"), use(FlagReaderUser, ""), use(FlagReaderGroup, "")}
+	selectorOne  = []FlagUse{use(flagNameSelector, "selector.name"), use(flagLabelSelector, "selector.labels")}
+	selectorList = []FlagUse{use(flagNameSelector, "selectors[].name"), use(flagLabelSelector, "selectors[].labels")}
 )
 
 // Modes are `start`'s modes.
@@ -191,8 +190,8 @@ var Modes = []*Mode{
 	{Name: "identity", Aliases: []string{"ssh", "id"}, Adds: typeIdentity, Avail: modern, Evidence: "17.0.1",
 		Flags: flags(destination, []FlagUse{use(flagCluster, ""), use(flagAllowReissue, "")})},
 	{Name: "database", Aliases: []string{"db"}, Adds: typeDatabase, Avail: modern, Evidence: "17.0.1",
-		Flags: flags(destination, []FlagUse{required(flagService, "service"), required(flagUsername, "username"),
-			required(flagDatabase, "database"), use(flagFormat, "format")})},
+		Flags: flags(destination, []FlagUse{required(flagService, "service"), required(flagUsername, ""),
+			required(flagDatabase, ""), use(flagFormat, "format")})},
 	{Name: "kubernetes", Aliases: []string{"k8s"}, Adds: typeKubernetes, Avail: modern, Evidence: "17.0.1",
 		Flags: flags(destination, []FlagUse{required(flagKubernetesCluster, "kubernetes_cluster"), use(flagDisableExecPlugin, "")})},
 	{Name: "kubernetes/v2", Aliases: []string{"k8s/v2"}, Adds: typeKubernetesV2, Avail: From("17.2.7"), Evidence: "v17 #51535 (17.2.7)",
@@ -219,9 +218,9 @@ var Modes = []*Mode{
 	{Name: "workload-identity-aws-roles-anywhere", Adds: typeWorkloadAWS, Avail: From("17.4.0"),
 		Evidence: "master #52426; the type reached v17 with #53408 (17.4.0), the mode taken as the same patch",
 		Flags: flags(destination, selectorOne, []FlagUse{required(flagRoleARN, "role_arn"), required(flagProfileARN, "profile_arn"),
-			required(flagTrustAnchorARN, "trust_anchor_arn"), use(flagRegion, "region"),
+			required(flagTrustAnchorARN, "trust_anchor_arn"), use(flagRegion, ""),
 			use(flagSessionDuration, "session_duration"), use(flagSessionRenewal, "session_renewal_interval")})},
 	{Name: "spiffe-svid", Adds: typeSPIFFESVID, Avail: modern.Until("19.0.0"), Evidence: "hidden; removed by #57541 (19.0.0)",
-		Flags: flags(optionalDestination, []FlagUse{use(flagSVIDPath, "svid.path"), use(flagSVIDHint, ""), use(flagDNSSAN, ""),
+		Flags: flags(destination, []FlagUse{use(flagSVIDPath, "svid.path"), use(flagSVIDHint, ""), use(flagDNSSAN, ""),
 			use(flagIPSAN, ""), use(flagFederatedBundles, "")})},
 }

@@ -58,8 +58,8 @@ const (
 	NeedsSelector
 	// NeedsSelectors: the field is a non-empty list of such selectors.
 	NeedsSelectors
-	// NeedsAWSSession: session_duration at most 12h (default 6h), and
-	// session_renewal_interval (default 1h) shorter than it.
+	// NeedsAWSSession: Fields[0] (session_duration) at most 12h (default
+	// 6h), and Fields[1] (session_renewal_interval, default 1h) shorter.
 	NeedsAWSSession
 	// NeedsLifetime: the entry's credential_ttl and renewal_interval are
 	// both set or neither, not negative, the TTL not shorter than the
@@ -75,6 +75,9 @@ const (
 	// NeedsListWhenSet: the field, when set, is a list (tbot decodes it
 	// into one before it checks anything).
 	NeedsListWhenSet
+
+	// NumRequirementKinds is the number of kinds above.
+	NumRequirementKinds
 )
 
 // Requirement is one check of an entry's fields that tbot makes before it

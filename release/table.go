@@ -162,7 +162,7 @@ var ServiceTypes = []*ServiceType{
 		Requirement{Kind: NeedsARN, Fields: []string{"role_arn"}, Avail: always, Evidence: "ARNs are parsed"},
 		Requirement{Kind: NeedsARN, Fields: []string{"profile_arn"}, Avail: always, Evidence: "ARNs are parsed"},
 		Requirement{Kind: NeedsARN, Fields: []string{"trust_anchor_arn"}, Avail: always, Evidence: "ARNs are parsed"},
-		Requirement{Kind: NeedsAWSSession, Avail: always, Evidence: "session_duration at most 12h, renewal shorter"})),
+		Requirement{Kind: NeedsAWSSession, Fields: []string{"session_duration", "session_renewal_interval"}, Avail: always, Evidence: "session_duration at most 12h, renewal shorter"})),
 	withRequirements(typeKubernetesArgoCD, reqs(
 		Requirement{Kind: NeedsSelectors, Fields: []string{"selectors"}, Avail: always, Evidence: "\"at least one selector is required\""})),
 	withRequirements(typeApplicationProxy, reqs(needsListen)),
