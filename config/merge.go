@@ -113,22 +113,8 @@ func mergeOnboarding(inv *Invocation, file *fileView) (string, error) {
 	if inv.TokenSet || inv.CAPinsSet || flagMethod != flagDefault {
 		method, caPins, caPath = flagMethod, inv.CAPinsSet, false
 	}
-	if rel.Has(release.ChecksCAPinsAndPath) {
-		// Before the CLI checked --insecure too, it was applied after the
-		// checks; the file's `insecure: true` was checked all along.
-		insecure := file.Insecure
-		switch {
-		case inv.InsecureSet && inv.Insecure && rel.Has(release.ChecksInsecureFlag):
-			insecure = true
-		case inv.InsecureSet && !inv.Insecure && rel.Has(release.NoFlagsWin):
-			insecure = false // --no-insecure over the file's `insecure: true`
-		}
-		switch {
-		case caPins && caPath:
-			return "", refuse(CAConflict, "").with("ca_pins and ca_path together")
-		case insecure && (caPins || caPath):
-			return "", refuse(CAConflict, "").with("insecure together with a CA pin or path")
-		}
+	if err := checkCAOptions(inv, file.Insecure, caPins, caPath); err != nil {
+		return "", err
 	}
 	if method == "" || rel.AcceptsJoinMethod(method) {
 		return method, nil
@@ -144,6 +130,31 @@ func mergeOnboarding(inv *Invocation, file *fileView) (string, error) {
 		return "", refuse(JoinMethodUnknown, "")
 	}
 	return "", refuse(JoinMethodRefused, "")
+}
+
+// checkCAOptions refuses the CA options the release refuses together:
+// ca_pins with ca_path, and insecure with either.
+func checkCAOptions(inv *Invocation, fileInsecure, caPins, caPath bool) error {
+	rel := inv.Release
+	if !rel.Has(release.ChecksCAPinsAndPath) {
+		return nil
+	}
+	// Before the CLI checked --insecure too, it was applied after the
+	// checks; the file's `insecure: true` was checked all along.
+	insecure := fileInsecure
+	switch {
+	case inv.InsecureSet && inv.Insecure && rel.Has(release.ChecksInsecureFlag):
+		insecure = true
+	case inv.InsecureSet && !inv.Insecure && rel.Has(release.NoFlagsWin):
+		insecure = false // --no-insecure over the file's `insecure: true`
+	}
+	switch {
+	case caPins && caPath:
+		return refuse(CAConflict, "").with("ca_pins and ca_path together")
+	case insecure && (caPins || caPath):
+		return refuse(CAConflict, "").with("insecure together with a CA pin or path")
+	}
+	return nil
 }
 
 // checkEntries makes each entry's own checks, and the release's checks

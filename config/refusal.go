@@ -159,7 +159,9 @@ func (r *Refusal) sentence() string {
 	return "config file: " + r.phrase()
 }
 
-// phrase is the reason in words, with its subject and detail.
+// phrase is the reason in words, with its subject and detail. It is one
+// flat switch with a case per reason, long by design: it is the one place
+// where refusals are worded, so that no message is written twice.
 func (r *Refusal) phrase() string {
 	s, d := r.Subject, r.Detail
 	switch r.Reason {

@@ -30,106 +30,186 @@ func checkRequirements(node *yaml.Node, reqs []release.Requirement, c checkConte
 	return nil
 }
 
-// checkRequirement is one requirement; see release.RequirementKind for what
-// each kind means.
+// entryCheck is the entry under a requirement: its node, the requirement,
+// the merged configuration, and how the entry is named in a refusal.
+type entryCheck struct {
+	node *yaml.Node
+	req  release.Requirement
+	ctx  checkContext
+	what string
+}
+
+func (e entryCheck) missing(field string) error {
+	return refuse(MissingField, field).at(e.node.Line).with(e.what)
+}
+
+func (e entryCheck) bad(words string) error { return badField(e.node.Line, e.what+" "+words) }
+
+// first is the node of the requirement's first field.
+func (e entryCheck) first() *yaml.Node { return field(e.node, e.req.Fields[0]) }
+
+// checkers holds the check of each kind of requirement; see
+// release.RequirementKind for what each means.
+var checkers = map[release.RequirementKind]func(entryCheck) error{
+	release.NeedsString:       checkSet,
+	release.NeedsList:         checkSet,
+	release.NeedsValue:        checkSet,
+	release.NeedsOneOfValues:  checkOneOfValues,
+	release.RefusesField:      checkRefused,
+	release.NeedsAtMostOne:    checkAtMostOne,
+	release.NeedsDirectory:    checkDirectory,
+	release.NeedsURL:          checkURL,
+	release.NeedsARN:          checkARN,
+	release.NeedsSelector:     checkOneSelector,
+	release.NeedsSelectors:    checkSelectors,
+	release.NeedsAWSSession:   checkAWSSession,
+	release.NeedsLifetime:     checkLifetime,
+	release.NeedsAbsolutePath: checkAbsolutePath,
+	release.NeedsIPs:          checkAddresses,
+	release.NeedsHostPorts:    checkAddresses,
+	release.NeedsListWhenSet:  checkListWhenSet,
+}
+
+// checkRequirement is one requirement. A kind without a checker refuses,
+// so that a kind added to the table and not here cannot pass entries
+// silently (TestEveryRequirementKindIsChecked also finds it).
 func checkRequirement(node *yaml.Node, req release.Requirement, c checkContext, what string) error {
-	line := node.Line
-	missing := func(field string) error { return refuse(MissingField, field).at(line).with(what) }
-	bad := func(words string) error { return badField(line, what+" "+words) }
-	switch req.Kind {
-	case release.NeedsString, release.NeedsList, release.NeedsValue:
-		for _, f := range req.Fields {
-			n := field(node, f)
-			switch {
-			case !isSet(n):
-				return missing(f)
-			case req.Kind == release.NeedsString && n.Kind != yaml.ScalarNode:
-				return wrongKind(n, "a string")
-			case req.Kind == release.NeedsList && n.Kind != yaml.SequenceNode:
-				return wrongKind(n, "a list")
-			}
-		}
-	case release.NeedsOneOfValues:
-		if n := field(node, req.Fields[0]); isSet(n) && (n.Kind != yaml.ScalarNode || !slices.Contains(req.Values, n.Value)) {
-			return bad("has a " + req.Fields[0] + " tbot does not know")
-		}
-	case release.RefusesField:
-		if isSet(field(node, req.Fields[0])) {
-			return refuse(FieldRefused, req.Fields[0]).at(line).with(what)
-		}
-	case release.NeedsAtMostOne:
-		set := 0
-		for _, f := range req.Fields {
-			if isSet(field(node, f)) {
-				set++
-			}
-		}
-		if set > 1 {
-			return bad("sets more than one of " + strings.Join(req.Fields, ", "))
-		}
-	case release.NeedsDirectory:
-		if d := field(node, "destination"); isSet(d) && scalar(field(d, "type")) != "directory" {
-			return bad("needs a directory destination")
-		}
-	case release.NeedsURL:
-		if n := field(node, req.Fields[0]); isSet(n) {
-			if _, err := url.Parse(scalar(n)); err != nil {
-				return bad("has a " + req.Fields[0] + " that is not a URL")
-			}
-		}
-	case release.NeedsARN:
-		n := field(node, req.Fields[0])
-		if !isSet(n) {
-			return missing(req.Fields[0])
-		}
-		if !isARN(scalar(n)) {
-			return bad("has a " + req.Fields[0] + " that is not an ARN")
-		}
-	case release.NeedsSelector:
-		for _, f := range req.Fields {
-			if n := field(node, f); isSet(n) {
-				return checkSelector(n, bad)
-			}
-		}
-		return missing(req.Fields[0])
-	case release.NeedsSelectors:
-		n := field(node, req.Fields[0])
-		if !isSet(n) || n.Kind != yaml.SequenceNode {
-			return missing(req.Fields[0])
-		}
-		for _, s := range n.Content {
-			if err := checkSelector(s, bad); err != nil {
-				return err
-			}
-		}
-	case release.NeedsAWSSession:
-		return checkAWSSession(node, req, bad)
-	case release.NeedsLifetime:
-		return checkLifetime(node, req, c, bad)
-	case release.NeedsAbsolutePath:
-		n := field(node, req.Fields[0])
-		if !isSet(n) {
-			return missing(req.Fields[0])
-		}
-		if !strings.HasPrefix(scalar(n), "/") {
-			return bad("has a " + req.Fields[0] + " that is not an absolute path")
-		}
-	case release.NeedsListWhenSet:
-		if n := field(node, req.Fields[0]); isSet(n) && n.Kind != yaml.SequenceNode {
+	check, ok := checkers[req.Kind]
+	if !ok {
+		return badField(node.Line, what+" has a requirement this program cannot check")
+	}
+	return check(entryCheck{node: node, req: req, ctx: c, what: what})
+}
+
+func checkSet(e entryCheck) error {
+	for _, f := range e.req.Fields {
+		n := field(e.node, f)
+		switch {
+		case !isSet(n):
+			return e.missing(f)
+		case e.req.Kind == release.NeedsString && n.Kind != yaml.ScalarNode:
+			return wrongKind(n, "a string")
+		case e.req.Kind == release.NeedsList && n.Kind != yaml.SequenceNode:
 			return wrongKind(n, "a list")
 		}
-	case release.NeedsIPs, release.NeedsHostPorts:
-		n := field(node, req.Fields[0])
-		if !isSet(n) {
-			return nil
+	}
+	return nil
+}
+
+func checkOneOfValues(e entryCheck) error {
+	if n := e.first(); isSet(n) && (n.Kind != yaml.ScalarNode || !slices.Contains(e.req.Values, n.Value)) {
+		return e.bad("has a " + e.req.Fields[0] + " tbot does not know")
+	}
+	return nil
+}
+
+func checkRefused(e entryCheck) error {
+	if isSet(e.first()) {
+		return refuse(FieldRefused, e.req.Fields[0]).at(e.node.Line).with(e.what)
+	}
+	return nil
+}
+
+func checkAtMostOne(e entryCheck) error {
+	set := 0
+	for _, f := range e.req.Fields {
+		if isSet(field(e.node, f)) {
+			set++
 		}
-		if n.Kind != yaml.SequenceNode {
-			return wrongKind(n, "a list")
+	}
+	if set > 1 {
+		return e.bad("sets more than one of " + strings.Join(e.req.Fields, ", "))
+	}
+	return nil
+}
+
+func checkDirectory(e entryCheck) error {
+	if d := field(e.node, "destination"); isSet(d) && scalar(field(d, "type")) != "directory" {
+		return e.bad("needs a directory destination")
+	}
+	return nil
+}
+
+func checkURL(e entryCheck) error {
+	if n := e.first(); isSet(n) {
+		if _, err := url.Parse(scalar(n)); err != nil {
+			return e.bad("has a " + e.req.Fields[0] + " that is not a URL")
 		}
-		for _, v := range n.Content {
-			if !validAddress(scalar(v), req.Kind == release.NeedsHostPorts) {
-				return bad("has a " + req.Fields[0] + " entry that is not an address")
-			}
+	}
+	return nil
+}
+
+// checkARN is what AWS's ARN parser accepts: arn:partition:service:region:
+// account:resource, with the first three not empty.
+func checkARN(e entryCheck) error {
+	n := e.first()
+	if !isSet(n) {
+		return e.missing(e.req.Fields[0])
+	}
+	parts := strings.SplitN(scalar(n), ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
+		return e.bad("has a " + e.req.Fields[0] + " that is not an ARN")
+	}
+	return nil
+}
+
+func checkOneSelector(e entryCheck) error {
+	for _, f := range e.req.Fields {
+		if n := field(e.node, f); isSet(n) {
+			return checkSelector(n, e.bad)
+		}
+	}
+	return e.missing(e.req.Fields[0])
+}
+
+func checkSelectors(e entryCheck) error {
+	n := e.first()
+	if !isSet(n) || n.Kind != yaml.SequenceNode {
+		return e.missing(e.req.Fields[0])
+	}
+	for _, s := range n.Content {
+		if err := checkSelector(s, e.bad); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkAbsolutePath(e entryCheck) error {
+	n := e.first()
+	if !isSet(n) {
+		return e.missing(e.req.Fields[0])
+	}
+	if !strings.HasPrefix(scalar(n), "/") {
+		return e.bad("has a " + e.req.Fields[0] + " that is not an absolute path")
+	}
+	return nil
+}
+
+func checkListWhenSet(e entryCheck) error {
+	if n := e.first(); isSet(n) && n.Kind != yaml.SequenceNode {
+		return wrongKind(n, "a list")
+	}
+	return nil
+}
+
+// checkAddresses is a list of IP addresses, or of host:port.
+func checkAddresses(e entryCheck) error {
+	n := e.first()
+	if !isSet(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return wrongKind(n, "a list")
+	}
+	for _, v := range n.Content {
+		ok := net.ParseIP(scalar(v)) != nil
+		if e.req.Kind == release.NeedsHostPorts {
+			_, _, err := net.SplitHostPort(scalar(v))
+			ok = err == nil
+		}
+		if !ok {
+			return e.bad("has a " + e.req.Fields[0] + " entry that is not an address")
 		}
 	}
 	return nil
@@ -183,22 +263,6 @@ func checkSelector(n *yaml.Node, bad func(string) error) error {
 	return nil
 }
 
-// isARN is what AWS's ARN parser accepts: arn:partition:service:region:
-// account:resource, with the first three not empty.
-func isARN(s string) bool {
-	parts := strings.SplitN(s, ":", 6)
-	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] != ""
-}
-
-// validAddress is an IP address, or host:port when withPort.
-func validAddress(s string, withPort bool) bool {
-	if !withPort {
-		return net.ParseIP(s) != nil
-	}
-	_, _, err := net.SplitHostPort(s)
-	return err == nil
-}
-
 // duration decodes a duration as tbot's typed decoder does, reporting
 // whether it was set and whether it decoded.
 func duration(n *yaml.Node) (d time.Duration, set, ok bool) {
@@ -210,45 +274,45 @@ func duration(n *yaml.Node) (d time.Duration, set, ok bool) {
 
 // checkAWSSession is the session lifetimes of workload-identity-aws-
 // roles-anywhere.
-func checkAWSSession(node *yaml.Node, req release.Requirement, bad func(string) error) error {
-	sessionDuration, set, ok := duration(field(node, req.Fields[0]))
+func checkAWSSession(e entryCheck) error {
+	sessionDuration, set, ok := duration(e.first())
 	if !set {
 		sessionDuration = 6 * time.Hour
 	}
-	renewal, renewalSet, renewalOK := duration(field(node, req.Fields[1]))
+	renewal, renewalSet, renewalOK := duration(field(e.node, e.req.Fields[1]))
 	if !renewalSet {
 		renewal = time.Hour
 	}
 	switch {
 	case !ok || !renewalOK:
-		return bad("has a session lifetime that is not a duration")
+		return e.bad("has a session lifetime that is not a duration")
 	case sessionDuration > 12*time.Hour:
-		return bad("has a session_duration over 12h")
+		return e.bad("has a session_duration over 12h")
 	case renewal >= sessionDuration:
-		return bad("has a session_renewal_interval not shorter than its session_duration")
+		return e.bad("has a session_renewal_interval not shorter than its session_duration")
 	}
 	return nil
 }
 
 // checkLifetime is an entry's own credential lifetime.
-func checkLifetime(node *yaml.Node, req release.Requirement, c checkContext, bad func(string) error) error {
-	ttl, ttlSet, ttlOK := duration(field(node, "credential_ttl"))
-	interval, intervalSet, intervalOK := duration(field(node, "renewal_interval"))
+func checkLifetime(e entryCheck) error {
+	ttl, ttlSet, ttlOK := duration(field(e.node, "credential_ttl"))
+	interval, intervalSet, intervalOK := duration(field(e.node, "renewal_interval"))
 	switch {
 	case !ttlOK || !intervalOK:
-		return bad("has a credential lifetime that is not a duration")
+		return e.bad("has a credential lifetime that is not a duration")
 	case !ttlSet && !intervalSet:
 		return nil
 	case ttlSet != intervalSet:
-		return bad("sets only one of credential_ttl and renewal_interval")
+		return e.bad("sets only one of credential_ttl and renewal_interval")
 	case ttl < 0 || interval < 0:
-		return bad("has a negative credential lifetime")
-	case ttl < interval && !c.Oneshot:
-		return bad("has a credential_ttl shorter than its renewal_interval")
+		return e.bad("has a negative credential lifetime")
+	case ttl < interval && !e.ctx.Oneshot:
+		return e.bad("has a credential_ttl shorter than its renewal_interval")
 	}
-	if len(req.Values) > 0 {
-		if limit, err := time.ParseDuration(req.Values[0]); err == nil && ttl > limit {
-			return bad("has a credential_ttl over " + req.Values[0])
+	if len(e.req.Values) > 0 {
+		if limit, err := time.ParseDuration(e.req.Values[0]); err == nil && ttl > limit {
+			return e.bad("has a credential_ttl over " + e.req.Values[0])
 		}
 	}
 	return nil

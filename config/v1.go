@@ -179,7 +179,9 @@ func (d destinationV1) readCheck(rel release.Release, storage bool) error {
 
 // laterCheck refuses what the release refuses in a v1 destination, or
 // storage, once its flags are merged over the file; an entry that a flag
-// replaced (--destination-dir, --data-dir) is never checked.
+// replaced (--destination-dir, --data-dir) is never checked. It is one
+// flat switch over v12-v13's and the migration's rules, in the order tbot
+// checks them, so that the first refusal is tbot's first.
 func (d destinationV1) laterCheck(rel release.Release, storage bool) error {
 	line, migrates := d.line, rel.Has(release.MigratesV1)
 	switch {

@@ -76,6 +76,8 @@ var templateNames = []string{"ssh_client", "identity", "tls", "tls_cas", "mongo"
 // template, and an entry that names none or several.
 type templatesV1 []templateV1
 
+// UnmarshalYAML reads each entry as tbot does: a name, or a mapping of one
+// name to its options; the cases follow tbot's own, one per shape.
 func (ts *templatesV1) UnmarshalYAML(n *yaml.Node) error {
 	if n.Tag == "!!null" {
 		return nil
