@@ -252,41 +252,72 @@ func TestMerge(t *testing.T) {
 	}
 }
 
-// What tbot refuses yields no view and an error naming the problem.
+// What tbot refuses yields no view and a refusal of the right reason,
+// about the right flag or variable.
 func TestRefusedArgs(t *testing.T) {
 	tests := []struct {
-		name string
-		args []string
-		env  Env
-		want string
+		name    string
+		args    []string
+		env     Env
+		reason  Reason
+		subject string
 	}{
-		{"flag without value", []string{"start", "--token"}, nil, "flag --token is missing its value"},
-		{"config without value", []string{"start", "-c"}, nil, "flag -c is missing its value"},
-		{"missing required destination", []string{"start", "identity"}, nil, "required flag --destination not provided"},
-		{"bool with =false", []string{"start", "--oneshot=false"}, nil, "unexpected argument"},
-		{"stray positional", []string{"start", "identity", "--destination", "x", "extra"}, nil, "unexpected argument"},
-		{"bad duration", []string{"start", "--certificate-ttl", "forever"}, nil, "invalid value for --certificate-ttl"},
-		{"bad log format", []string{"--log-format", "xml", "start"}, nil, "--log-format must be text or json"},
-		{"empty join method", []string{"start", "--join-method="}, nil, "names a join method this tbot release does not know"},
-		{"config and config-string", []string{"start", "-c", "x", "--config-string", "eA=="}, nil, "cannot specify both config and config-string"},
-		{"-c with TBOT_CONFIG", []string{"start", "-c", "x"}, Env{EnvConfigString: "eA=="}, "cannot specify both config and config-string"},
-		{"TBOT_CONFIG_PATH with TBOT_CONFIG", []string{"start"}, Env{EnvConfigPath: "x", EnvConfigString: "eA=="}, "cannot specify both"},
-		{"bad TBOT_DEBUG", []string{"start"}, Env{EnvDebug: "yes"}, "TBOT_DEBUG is not a boolean"},
-		{"bad base64 config string", []string{"start"}, Env{EnvConfigString: "%%%not base64"}, "config string is not valid base64"},
-		{"implausible join method", []string{"start", "--join-method", "GitHub!"}, nil, "not one that any tbot release accepts"},
-		{"a join method of no release", []string{"start", "--join-method", "bogus"}, nil, "not one that any tbot release accepts"},
-		{"legacy flag before mode", []string{"start", "--oneshot", "identity", "--destination", "x"}, nil, "unexpected argument"},
+		{"flag without value", []string{"start", "--token"}, nil, MissingValue, "--token"},
+		{"config without value", []string{"start", "-c"}, nil, MissingValue, "-c"},
+		{"missing required destination", []string{"start", "identity"}, nil, RequiredFlag, "--destination"},
+		{"bool with =false", []string{"start", "--oneshot=false"}, nil, UnexpectedArgument, ""},
+		{"stray positional", []string{"start", "identity", "--destination", "x", "extra"}, nil, UnexpectedArgument, ""},
+		{"bad duration", []string{"start", "--certificate-ttl", "forever"}, nil, BadFlagValue, "--certificate-ttl"},
+		{"bad log format", []string{"--log-format", "xml", "start"}, nil, BadFlagValue, "--log-format"},
+		{"empty join method", []string{"start", "--join-method="}, nil, JoinMethodFlag, ""},
+		{"config and config-string", []string{"start", "-c", "x", "--config-string", "eA=="}, nil, ConfigAndConfigString, ""},
+		{"-c with TBOT_CONFIG", []string{"start", "-c", "x"}, Env{EnvConfigString: "eA=="}, ConfigAndConfigString, ""},
+		{"TBOT_CONFIG_PATH with TBOT_CONFIG", []string{"start"}, Env{EnvConfigPath: "x", EnvConfigString: "eA=="}, ConfigAndConfigString, ""},
+		{"bad TBOT_DEBUG", []string{"start"}, Env{EnvDebug: "yes"}, EnvNotBool, "TBOT_DEBUG"},
+		{"bad base64 config string", []string{"start"}, Env{EnvConfigString: "%%%not base64"}, ConfigStringInvalid, ""},
+		{"implausible join method", []string{"start", "--join-method", "GitHub!"}, nil, JoinMethodUnknown, ""},
+		{"a join method of no release", []string{"start", "--join-method", "bogus"}, nil, JoinMethodUnknown, ""},
+		{"legacy flag before mode", []string{"start", "--oneshot", "identity", "--destination", "x"}, nil, UnexpectedArgument, ""},
+		{"bad storage", []string{"start", "identity", "--destination", "x", "--storage", "s3://b"}, nil, StorageURI, "--storage"},
+		{"trace without exporter", []string{"--trace", "start"}, nil, TraceWithoutExporter, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v, err := load(t, tt.args, tt.env)
-			if err == nil {
-				t.Fatalf("got view %+v, want an error containing %q", v, tt.want)
+			var r *Refusal
+			if !errors.As(err, &r) {
+				t.Fatalf("got view %+v, error %v; want a refusal of reason %d", v, err, tt.reason)
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %q, want it to contain %q", err, tt.want)
+			if r.Reason != tt.reason || r.Subject != tt.subject {
+				t.Errorf("got %q (reason %d, subject %q), want reason %d, subject %q", err, r.Reason, r.Subject, tt.reason, tt.subject)
 			}
 		})
+	}
+}
+
+// A refusal is put into words in one place, from its reason, subject,
+// line and detail, never from anything else.
+func TestRefusalWords(t *testing.T) {
+	tests := []struct {
+		r    *Refusal
+		want string
+	}{
+		{refuse(MissingValue, "--token"), "tbot would refuse its arguments: flag --token is missing its value"},
+		{refuse(UnknownFlag, "--bogus"), "tbot would refuse its arguments: this tbot release has no flag --bogus"},
+		{refuse(UnknownFlag, "--sk-live-1234567890 secret"), "tbot would refuse its arguments: this tbot release has no flag (unprintable)"},
+		{refuse(EnvNotBool, "TBOT_DEBUG"), "tbot would refuse its environment: TBOT_DEBUG is not a boolean"},
+		{refuse(FileTooLarge, ""), "config file is larger than 4 MiB"},
+		{refuse(UnknownKey, "bot_nmae").at(3).with("the top level"), `config file: line 3: the top level has a key this tbot release does not know: "bot_nmae"`},
+		{refuse(UnknownKey, "a1b2c3d4e5f6a7b8").at(3).with("onboarding"), "config file: line 3: onboarding has a key this tbot release does not know"},
+		{refuse(MissingField, "listen").at(7).with("an entry of services of type application-tunnel"),
+			"config file: line 7: an entry of services of type application-tunnel has no listen"},
+		{&Refusal{Reason: FileEmpty, Hint: "the file looks like an unrendered template"}, "config file is empty (the file looks like an unrendered template)"},
+		{refuse(StorageURI, ""), "tbot would refuse its arguments: --data-dir is not a storage tbot knows"},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Error(); got != tt.want {
+			t.Errorf("got  %q\nwant %q", got, tt.want)
+		}
 	}
 }
 
