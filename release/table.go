@@ -98,7 +98,9 @@ var (
 	}
 	// refusesRoles is #69181 (19.0.0), on the types that had a `roles`
 	// field (a list, decoded before any check); on the others `roles:` is
-	// an unknown key, ignored.
+	// an unknown key, ignored. The PR's list was read for
+	// application-tunnel; kubernetes/v2 is taken to have had roles as the
+	// kubernetes output it replaces did.
 	refusesRoles = []Requirement{
 		{Kind: NeedsListWhenSet, Fields: []string{"roles"}, Avail: always, Evidence: "roles is a list of role names"},
 		{Kind: RefusesField, Fields: []string{"roles"}, Avail: From("19.0.0"), Evidence: "master #69181 (19.0.0); v19 upgrade guide"},
@@ -151,7 +153,7 @@ var ServiceTypes = []*ServiceType{
 	withRequirements(typeSSHMultiplexer, reqs(needsDestination,
 		Requirement{Kind: NeedsDirectory, Avail: always, Evidence: "\"destination: must be of type `directory`\""})),
 	withRequirements(typeApplicationTunnel, reqs(refusesRoles, needsListen, str("app_name"), lifetime)),
-	withRequirements(typeKubernetesV2, reqs(needsDestination,
+	withRequirements(typeKubernetesV2, reqs(refusesRoles, needsDestination,
 		Requirement{Kind: NeedsSelectors, Fields: []string{"selectors"}, Avail: always, Evidence: "\"at least one selector must be provided\""},
 		lifetime)),
 	withRequirements(typeWorkloadX509, reqs(needsDestination, needsSelector)),
