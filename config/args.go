@@ -156,7 +156,7 @@ func ParseArgs(args []string, env Env, rel release.Release) (*Invocation, error)
 // its flags and the global ones. Only the mode the filter found (and
 // legacy, kingpin's default) is modelled: the others cannot be selected, and
 // building them all would be most of a report's start-up work.
-func parseWithKingpin(g grammar, args []string, found release.Mode) (release.Mode, flagValues, error) {
+func parseWithKingpin(g grammar, args []string, found *release.Mode) (*release.Mode, flagValues, error) {
 	app := kingpin.New("tbot", "").Terminate(nil).UsageWriter(io.Discard).ErrorWriter(io.Discard)
 	global := register(app, g.global)
 	start := app.Command("start", "")
@@ -165,8 +165,8 @@ func parseWithKingpin(g grammar, args []string, found release.Mode) (release.Mod
 		switch {
 		case !g.hasModes:
 			// `start` itself carries the flags.
-			byMode[m.Name] = register(start, m.Flags)
-		case m.Name == release.LegacyMode || m.Name == found.Name:
+			byMode[m.Name] = register(start, g.flags(m))
+		case m.Name == release.LegacyMode || m == found:
 			cmd := start.Command(m.Name, "")
 			for _, a := range m.Aliases {
 				cmd = cmd.Alias(a)
@@ -174,21 +174,21 @@ func parseWithKingpin(g grammar, args []string, found release.Mode) (release.Mod
 			if m.Name == release.LegacyMode {
 				cmd = cmd.Default()
 			}
-			byMode[m.Name] = register(cmd, m.Flags)
+			byMode[m.Name] = register(cmd, g.flags(m))
 		}
 	}
 	selected, err := app.Parse(args)
 	if err != nil {
-		return release.Mode{}, nil, describeParseError(err)
+		return nil, nil, describeParseError(err)
 	}
 	name := release.LegacyMode
 	if g.hasModes {
 		name = strings.TrimPrefix(selected, "start ")
 	}
-	if found.Name != "" && found.Name != name {
+	if found != nil && found.Name != name {
 		// kingpin fell back to legacy because a legacy flag came before the
 		// mode; tbot refuses that too.
-		return release.Mode{}, nil, refuse(FlagBeforeMode, "")
+		return nil, nil, refuse(FlagBeforeMode, "")
 	}
 	mode, _ := g.modeNamed(name)
 	return mode, append(global, byMode[name]...), nil

@@ -76,21 +76,20 @@ const (
 // argScanner walks tbot's arguments once, keeping what kingpin should see.
 type argScanner struct {
 	g       grammar
-	modes   map[string]release.Mode // by name and alias
+	modes   map[string]*release.Mode // by name and alias
 	args    []string
 	next    int // index of the next argument
 	level   int
 	scope   scope // the flags accepted where the scanner is
 	out     []string
-	mode    release.Mode
+	mode    *release.Mode
 	skipped []string
 }
 
 // filterArgs returns the arguments kingpin should see, the mode they name
-// (the zero Mode where they name none), and the names of what it passed
-// over.
-func filterArgs(args []string, g grammar) (out []string, mode release.Mode, skipped []string, err error) {
-	s := &argScanner{g: g, modes: map[string]release.Mode{}, args: args, scope: newScope(g.global), out: make([]string, 0, len(args))}
+// (nil where they name none), and the names of what it passed over.
+func filterArgs(args []string, g grammar) (out []string, mode *release.Mode, skipped []string, err error) {
+	s := &argScanner{g: g, modes: map[string]*release.Mode{}, args: args, scope: newScope(g.global), out: make([]string, 0, len(args))}
 	for _, m := range g.modes {
 		if m.Name == modeUnknown || !g.hasModes {
 			continue
@@ -181,7 +180,7 @@ func (s *argScanner) positional(a string) error {
 		}
 		s.out = append(s.out, a)
 		s.level = beforeMode
-		s.scope = newScope(s.g.global, s.g.modes[0].Flags)
+		s.scope = newScope(s.g.global, s.g.flags(s.g.modes[0]))
 	case beforeMode:
 		m, ok := s.modes[a]
 		switch {
@@ -197,7 +196,7 @@ func (s *argScanner) positional(a string) error {
 		}
 		s.mode = m
 		s.level = inMode
-		s.scope = newScope(s.g.global, m.Flags)
+		s.scope = newScope(s.g.global, s.g.flags(m))
 	default:
 		s.out = append(s.out, a)
 	}

@@ -24,12 +24,14 @@ var tbotCommands = map[string]bool{
 }
 
 // grammar is the command line of one release: its global flags and the
-// modes of its `start` (one, legacy, for the releases without modes).
+// modes of its `start` (one, legacy, for the releases without modes). A
+// mode's flags are put together only for the mode an invocation names
+// (flags), not for every mode: that would be most of a report's work.
 type grammar struct {
 	rel    release.Release
 	global []release.FlagUse
 	// modes: legacy first.
-	modes []release.Mode
+	modes []*release.Mode
 	// hasModes: `start <mode>` exists; without it, any word after start is
 	// refused.
 	hasModes bool
@@ -39,46 +41,56 @@ type grammar struct {
 	open bool
 }
 
-// grammarFor builds the command line of a release from the release table.
-func grammarFor(rel release.Release) grammar {
-	g := grammar{rel: rel, open: rel.Open, global: rel.GlobalFlags()}
-	modes := rel.Modes()
-	if modes == nil {
-		g.modes = []release.Mode{{Name: release.LegacyMode, Flags: rel.StartFlags()}}
-		return g
-	}
-	g.hasModes = true
-	for _, m := range modes {
-		if m.Name == release.LegacyMode {
-			g.modes = append([]release.Mode{m}, g.modes...)
-		} else {
-			g.modes = append(g.modes, m)
-		}
-	}
-	if rel.Open {
-		g.modes = append(g.modes, unknownMode(rel))
-	}
-	return g
-}
+// legacyMode stands for `start` in the releases without modes.
+var legacyMode = &release.Mode{Name: release.LegacyMode}
 
 // unknownMode is a mode this program has never heard of: it still starts
 // one service, and its flags are read as leniently as the shared ones allow:
 // those of every modern mode, and the destination and listener that most
 // modes take (none of them required).
-func unknownMode(rel release.Release) release.Mode {
-	m := release.Mode{Name: modeUnknown, Adds: &release.ServiceType{Name: modeUnknown}, Flags: rel.ModeFlags()}
-	for _, f := range []*release.Flag{release.FlagDestination, release.FlagReaderUser, release.FlagReaderGroup, release.FlagListen} {
-		m.Flags = append(m.Flags, release.FlagUse{Flag: f})
+var unknownMode = &release.Mode{Name: modeUnknown, Adds: &release.ServiceType{Name: modeUnknown},
+	Flags: []release.FlagUse{{Flag: release.FlagDestination}, {Flag: release.FlagReaderUser},
+		{Flag: release.FlagReaderGroup}, {Flag: release.FlagListen}}}
+
+// grammarFor builds the command line of a release from the release table.
+func grammarFor(rel release.Release) grammar {
+	g := grammar{rel: rel, open: rel.Open, global: rel.GlobalFlags()}
+	modes := rel.Modes()
+	if modes == nil {
+		g.modes = []*release.Mode{legacyMode}
+		return g
 	}
-	return m
+	g.hasModes = true
+	for _, m := range modes {
+		if m.Name == release.LegacyMode {
+			g.modes = append([]*release.Mode{m}, g.modes...)
+		} else {
+			g.modes = append(g.modes, m)
+		}
+	}
+	if rel.Open {
+		g.modes = append(g.modes, unknownMode)
+	}
+	return g
+}
+
+// flags returns every flag a mode of g takes.
+func (g grammar) flags(m *release.Mode) []release.FlagUse {
+	switch m {
+	case legacyMode:
+		return g.rel.StartFlags()
+	case unknownMode:
+		return append(g.rel.ModeFlags(), m.Flags...)
+	}
+	return g.rel.FlagsOf(m)
 }
 
 // modeNamed returns the mode of g with the name, or false.
-func (g grammar) modeNamed(name string) (release.Mode, bool) {
+func (g grammar) modeNamed(name string) (*release.Mode, bool) {
 	for _, m := range g.modes {
 		if m.Name == name {
 			return m, true
 		}
 	}
-	return release.Mode{}, false
+	return nil, false
 }

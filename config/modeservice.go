@@ -15,7 +15,7 @@ import (
 // way before it sends.
 
 // modeEntry is the entry the mode adds, or nil for a mode that adds none.
-func modeEntry(mode release.Mode, values flagValues, rel release.Release) (*entry, error) {
+func modeEntry(mode *release.Mode, values flagValues, rel release.Release) (*entry, error) {
 	if mode.Adds == nil {
 		return nil, nil
 	}

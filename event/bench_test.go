@@ -23,9 +23,10 @@ func bigConfig(b *testing.B, n int) string {
 	// What each type needs besides a destination, or tbot (and config)
 	// refuses the file.
 	extra := map[string]string{
-		"application": "    app_name: app\n",
-		"database":    "    service: db\n    database: postgres\n",
-		"kubernetes":  "    kubernetes_cluster: k8s\n",
+		"application":   "    app_name: app\n",
+		"database":      "    service: db\n    database: postgres\n",
+		"kubernetes":    "    kubernetes_cluster: k8s\n",
+		"kubernetes/v2": "    selectors: [{name: k8s}]\n",
 	}
 	for i := range n {
 		typ := types[i%len(types)]

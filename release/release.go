@@ -112,28 +112,29 @@ func (r Release) StartFlags() []FlagUse { return r.uses(StartFlags) }
 // ModeFlags returns the flags that every mode but legacy takes.
 func (r Release) ModeFlags() []FlagUse { return r.uses(ModeFlags) }
 
-// Modes returns the release's `start` modes, each with every flag it takes
-// in that release (legacy's are StartFlags; every other mode's include
-// ModeFlags). It is empty where `start` has no modes.
-func (r Release) Modes() []Mode {
+// Modes returns the release's `start` modes, as the table has them (each
+// with only its own flags: FlagsOf gives every flag a mode takes). It is
+// empty where `start` has no modes.
+func (r Release) Modes() []*Mode {
 	if !r.Has(StartModes) {
 		return nil
 	}
-	var out []Mode
+	var out []*Mode
 	for _, m := range Modes {
-		if !m.Avail.In(r.Version) {
-			continue
+		if m.Avail.In(r.Version) {
+			out = append(out, m)
 		}
-		mode := *m
-		switch {
-		case mode.Name == LegacyMode:
-			mode.Flags = r.uses(StartFlags)
-		default:
-			mode.Flags = append(r.uses(ModeFlags), r.uses(m.Flags)...)
-		}
-		out = append(out, mode)
 	}
 	return out
+}
+
+// FlagsOf returns every flag a mode takes in this release: legacy's are
+// StartFlags; every other mode's are ModeFlags and its own.
+func (r Release) FlagsOf(m *Mode) []FlagUse {
+	if m.Name == LegacyMode {
+		return r.uses(StartFlags)
+	}
+	return append(r.uses(ModeFlags), r.uses(m.Flags)...)
 }
 
 // Binds returns the variable that stands for a flag in this release, or

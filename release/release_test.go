@@ -170,7 +170,7 @@ func has(t *testing.T, id, version string) bool {
 	case "modeflag":
 		return inFlags(rel.ModeFlags())
 	case "mode":
-		return slices.ContainsFunc(rel.Modes(), func(m Mode) bool { return m.Name == name })
+		return slices.ContainsFunc(rel.Modes(), func(m *Mode) bool { return m.Name == name })
 	case "rule":
 		for _, r := range Rules {
 			if r.Name == name {
