@@ -61,13 +61,13 @@ func serveCollect(t testing.TB, w io.Writer, now func() time.Time) (baseURL stri
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	path, h := collect.NewHandler(w, now, log)
+	receiver := collect.NewReceiver(w, collect.Options{Now: now, Log: log})
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	mux.Handle(receiver.Path(), receiver)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- collect.Serve(ctx, ln, mux, log) }()
+	go func() { served <- collect.Serve(ctx, ln, mux, collect.ServeOptions{Log: log}) }()
 	stop = sync.OnceValue(func() error {
 		cancel()
 		select {

@@ -140,7 +140,7 @@ func FuzzHandler(f *testing.F) {
 		}
 	}
 
-	path, _ := collect.NewHandler(io.Discard, time.Now, slog.New(slog.DiscardHandler))
+	path := collect.NewReceiver(io.Discard, collect.Options{Now: time.Now, Log: slog.New(slog.DiscardHandler)}).Path()
 	if path != "/"+prehogv1alphaconnect.TbotReportingServiceName+"/" {
 		f.Fatalf("handler path %q", path)
 	}
@@ -149,7 +149,7 @@ func FuzzHandler(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ctIndex uint8, body []byte) {
 		contentType := fuzzContentTypes[int(ctIndex)%len(fuzzContentTypes)]
 		var out, logs bytes.Buffer
-		_, h := collect.NewHandler(&out, testsupport.Now, slog.New(slog.NewJSONHandler(&logs, nil)))
+		h := collect.NewReceiver(&out, collect.Options{Now: testsupport.Now, Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 
 		ctx, cancel := context.WithTimeout(context.Background(), fuzzHandlerBound)
 		defer cancel()

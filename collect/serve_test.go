@@ -67,13 +67,13 @@ func startTestServer(t *testing.T, w io.Writer, grace time.Duration) *testServer
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	path, h := NewHandler(w, time.Now, log)
+	receiver := NewReceiver(w, Options{Now: time.Now, Log: log})
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	mux.Handle(receiver.Path(), receiver)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{addr: ln.Addr().String(), cancel: cancel, done: make(chan struct{})}
 	go func() {
-		s.err = serve(ctx, ln, mux, log, grace)
+		s.err = serve(ctx, ln, mux, ServeOptions{Log: log}, grace)
 		close(s.done)
 	}()
 	t.Cleanup(func() {

@@ -3,7 +3,6 @@ package forward_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tbot-telemetry/tbot-telemetry/collect/record"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/forward"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -69,27 +69,33 @@ func appendEvents(t testing.TB, path string, n int) []string {
 	return lines
 }
 
-// running is a forwarder whose Run goes on in the background.
+// running is a forwarder whose Run goes on in the background, on the
+// output file opened as a queue.
 type running struct {
 	f    *forward.Forwarder
+	rec  *record.File
 	stop context.CancelFunc
 	done chan error
 }
 
 func start(t testing.TB, path string, opts forward.Options) *running {
 	t.Helper()
-	f, err := forward.New(path, opts)
+	rec, err := record.Open(path, record.Options{Follow: true, Log: opts.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := forward.New(rec, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{f: f, stop: cancel, done: make(chan error, 1)}
+	r := &running{f: f, rec: rec, stop: cancel, done: make(chan error, 1)}
 	go func() { r.done <- f.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-r.done })
+	t.Cleanup(func() { cancel(); <-r.done; rec.Close() })
 	return r
 }
 
-// end stops the forwarder and waits for Run to return.
+// end stops the forwarder, waits for Run to return and closes the file.
 func (r *running) end(t testing.TB) {
 	t.Helper()
 	r.stop()
@@ -102,31 +108,39 @@ func (r *running) end(t testing.TB) {
 	case <-time.After(bound):
 		t.Fatal("Run did not return")
 	}
+	if err := r.rec.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func readOffset(t *testing.T, path string) int64 {
+// backlog is what a collect started now on path would have left to
+// forward, in bytes and lines, and what it would log at its start.
+func backlog(t *testing.T, path string) (bytes, lines int64, logs string) {
 	t.Helper()
-	b, err := os.ReadFile(forward.CursorPath(path))
-	if errors.Is(err, os.ErrNotExist) {
-		return 0 // nothing acknowledged yet
-	}
+	var out testsupport.LockedBuffer
+	rec, err := record.Open(path, record.Options{Follow: true, Log: slog.New(slog.NewTextHandler(&out, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	defer rec.Close()
+	bytes, lines = rec.Backlog()
+	return bytes, lines, out.String()
 }
 
-func fileSize(t *testing.T, path string) int64 {
+// waitForwarded waits until nothing of the file waits for PostHog.
+func waitForwarded(t *testing.T, r *running) {
 	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(bound)
+	for {
+		if b, l := r.rec.Backlog(); b == 0 && l == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, l := r.rec.Backlog()
+			t.Fatalf("%d bytes, %d lines still wait for PostHog", b, l)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return info.Size()
 }
 
 // Each line arrives as PostHog's capture API reads it: its name,
@@ -192,8 +206,8 @@ func TestForwardsEachLineAsWritten(t *testing.T) {
 			}
 		}
 	}
-	if got, want := readOffset(t, path), fileSize(t, path); got != want {
-		t.Errorf("acknowledged offset %d after a clean stop, want the file's size %d", got, want)
+	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
+		t.Errorf("%d bytes, %d lines left to forward after a clean stop, want none", b, l)
 	}
 	if strings.Contains(logs.String(), testKey) {
 		t.Errorf("the key is in the logs:\n%s", logs.String())
@@ -254,8 +268,8 @@ func TestOutageThenRefusalsThenSlowness(t *testing.T) {
 			t.Errorf("uuid %s is not derived from its event", e.UUID)
 		}
 	}
-	if got, want := readOffset(t, path), fileSize(t, path); got != want {
-		t.Errorf("acknowledged offset %d, want %d", got, want)
+	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
+		t.Errorf("%d bytes, %d lines left to forward, want none", b, l)
 	}
 	out := logs.String()
 	for _, want := range []string{`status=unreachable`, `status=5xx`, "PostHog accepts events again."} {
@@ -291,8 +305,8 @@ func TestOffsetAdvancesOnlyOverAContiguousPrefix(t *testing.T) {
 	appendEvents(t, path, 10)
 	ph.WaitFor(t, 10, bound)
 	r.end(t)
-	if got := readOffset(t, path); got != 0 {
-		t.Errorf("acknowledged offset %d while the first %d lines were never acknowledged, want 0", got, len(first))
+	if _, l, _ := backlog(t, path); l != 20 {
+		t.Errorf("%d lines left to forward while the first %d lines were never acknowledged, want all 20", l, len(first))
 	}
 	r = start(t, path, fastOptions(ph.URL, &logs))
 	ph.WaitFor(t, 20, bound)
@@ -338,7 +352,7 @@ func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
 	ph := testsupport.StartPostHog(t, testKey)
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	appendEvents(t, path, 3)
-	if err := os.WriteFile(forward.CursorPath(path), []byte("999999\n"), 0o600); err != nil {
+	if err := os.WriteFile(record.CursorPath(path), []byte("999999\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -353,20 +367,14 @@ func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
 	var logs testsupport.LockedBuffer
 	r := start(t, path, fastOptions(ph.URL, &logs))
 	ph.WaitFor(t, 5, bound)
-	deadline := time.Now().Add(bound)
-	for readOffset(t, path) != fileSize(t, path) {
-		if time.Now().After(deadline) {
-			t.Fatal("the offset never reached the end of the file")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForwarded(t, r)
 	r.end(t)
 	ph.Check(t)
 	if st := r.f.Stats(); st.Skipped != 1 || st.Forwarded != 5 {
 		t.Errorf("stats %+v, want 5 forwarded and 1 skipped", st)
 	}
 	out := logs.String()
-	if !strings.Contains(out, "does not fit") || !strings.Contains(out, "Skipped a line") || strings.Contains(out, "secret-half") {
+	if !strings.Contains(out, "not the one the offset file describes") || !strings.Contains(out, "Skipped a line") || strings.Contains(out, "secret-half") {
 		t.Errorf("logs:\n%s", out)
 	}
 }
@@ -375,16 +383,12 @@ func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
 func TestWaitingIsTheBacklog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	lines := appendEvents(t, path, 7)
-	if err := os.WriteFile(forward.CursorPath(path), []byte(strconv.Itoa(len(lines[0])+len(lines[1]))), 0o600); err != nil {
+	// An offset file as an earlier release wrote it: the bare offset.
+	if err := os.WriteFile(record.CursorPath(path), []byte(strconv.Itoa(len(lines[0])+len(lines[1]))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs testsupport.LockedBuffer
-	f, err := forward.New(path, fastOptions("http://127.0.0.1:1", &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.Waiting(); err != nil || n != 5 {
-		t.Errorf("Waiting() = %d, %v; want 5", n, err)
+	if b, l, logs := backlog(t, path); l != 5 || b != int64(len(strings.Join(lines[2:], ""))) || logs != "" {
+		t.Errorf("backlog %d bytes, %d lines, logging %q; want the last 5 lines, silently", b, l, logs)
 	}
 }
 
@@ -407,32 +411,7 @@ func TestStopFlushesAndSavesTheOffset(t *testing.T) {
 	if distinct, _, _ := ph.Counts(); distinct != 5 {
 		t.Errorf("%d events sent by the stop, want 5", distinct)
 	}
-	if got, want := readOffset(t, path), fileSize(t, path); got != want {
-		t.Errorf("acknowledged offset %d after the stop, want %d", got, want)
-	}
-}
-
-// A file truncated under a running forwarder is reported, once.
-func TestWarnsWhenTheFileShrinks(t *testing.T) {
-	ph := testsupport.StartPostHog(t, testKey)
-	path := filepath.Join(t.TempDir(), "events.jsonl")
-	appendEvents(t, path, 5)
-	var logs testsupport.LockedBuffer
-	r := start(t, path, fastOptions(ph.URL, &logs))
-	ph.WaitFor(t, 5, bound)
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(bound)
-	for !strings.Contains(logs.String(), "shrank") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no warning:\n%s", logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
-	r.end(t)
-	if n := strings.Count(logs.String(), "shrank"); n != 1 {
-		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
+		t.Errorf("%d bytes, %d lines left after the stop, want none", b, l)
 	}
 }
