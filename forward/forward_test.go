@@ -3,12 +3,14 @@ package forward_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,5 +415,193 @@ func TestStopFlushesAndSavesTheOffset(t *testing.T) {
 	}
 	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
 		t.Errorf("%d bytes, %d lines left after the stop, want none", b, l)
+	}
+}
+
+// A restart on a fully acknowledged file (the offset at the file's end, as
+// a clean stop leaves it) forwards nothing and warns about nothing.
+func TestRestartOnAFullyAcknowledgedFile(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 12)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 12, bound)
+	r.end(t)
+	_, _, requests := ph.Counts()
+
+	var again testsupport.LockedBuffer
+	r = start(t, path, fastOptions(ph.URL, &again))
+	// Long enough for many polls and flushes of the forwarder.
+	time.Sleep(200 * time.Millisecond)
+	r.end(t)
+	if _, received, after := ph.Counts(); received != 12 || after != requests {
+		t.Errorf("%d events received in %d requests after the restart, want 12 in %d: nothing sent again", received, after, requests)
+	}
+	if st := r.f.Stats(); st != (forward.Stats{}) {
+		t.Errorf("stats %+v after the restart, want none", st)
+	}
+	if out := again.String(); strings.Contains(out, "level=WARN") || strings.Contains(out, "level=ERROR") {
+		t.Errorf("the restart warns:\n%s", out)
+	}
+}
+
+// An event that PostHog refuses for good (400) in a batch with others: the
+// others arrive, the batch's events are tried alone, and the refused one
+// goes to the dead-letter file with PostHog's status and answer; the
+// offset moves past it, and PostHog is asked a bounded number of times.
+func TestDeadLettersWhatPostHogRefusesForGood(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	lines := appendEvents(t, path, 30)
+	var bad struct {
+		DistinctID string `json:"distinct_id"`
+	}
+	if err := json.Unmarshal([]byte(lines[17]), &bad); err != nil {
+		t.Fatal(err)
+	}
+	ph.RefuseEvent(bad.DistinctID, http.StatusBadRequest)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	waitForwarded(t, r)
+	r.end(t)
+	ph.Check(t)
+	if distinct, _, requests := ph.Counts(); distinct != 29 || requests > 40 {
+		t.Errorf("%d events at PostHog in %d requests, want the 29 good ones in a bounded number", distinct, requests)
+	}
+	if st := r.f.Stats(); st.DeadLettered != 1 {
+		t.Errorf("stats %+v, want one dead letter", st)
+	}
+	dead := strings.Split(strings.TrimSpace(testsupport.ReadFile(t, forward.DeadLetterPath(path))), "\n")
+	if len(dead) != 1 {
+		t.Fatalf("dead-letter file:\n%s", strings.Join(dead, "\n"))
+	}
+	var letter forward.DeadLetter
+	if err := json.Unmarshal([]byte(dead[0]), &letter); err != nil {
+		t.Fatal(err)
+	}
+	if letter.Status != 400 || !strings.Contains(letter.Reason, "the stand-in refuses this event") ||
+		string(letter.Line) != strings.TrimSuffix(lines[17], "\n") {
+		t.Errorf("dead letter %+v, want status 400, PostHog's answer and the line", letter)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, letter.Time); err != nil {
+		t.Errorf("time %q: %v", letter.Time, err)
+	}
+	if strings.Contains(logs.String(), testKey) || strings.Contains(testsupport.ReadFile(t, forward.DeadLetterPath(path)), testKey) {
+		t.Error("the key is in the logs or the dead-letter file")
+	}
+}
+
+// A refusal of the key (401, 403) is not the events' fault: nothing is
+// dead-lettered, and the events wait for the key to be fixed.
+func TestAKeyRefusalIsNotDeadLettered(t *testing.T) {
+	ph := testsupport.StartPostHog(t, "phc_another-project")
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 5)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	deadline := time.Now().Add(bound)
+	for _, _, requests := ph.Counts(); requests < 5; _, _, requests = ph.Counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no requests")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.end(t)
+	if _, err := os.Stat(forward.DeadLetterPath(path)); err == nil {
+		t.Error("a dead-letter file for a refused key")
+	}
+	if _, l, _ := backlog(t, path); l != 5 {
+		t.Errorf("%d lines wait, want all 5", l)
+	}
+	if n := strings.Count(logs.String(), "refuses the project API key"); n != 2 || !strings.Contains(logs.String(), "repeated=") {
+		t.Errorf("%d lines about the key, want 2: the first, and on the way out how many more (the rest counted):\n%s", n, logs.String())
+	}
+}
+
+// Requests sent into a hang that fail only after PostHog accepts again
+// (old requests timing out) do not make the logs flap between "retrying"
+// and "accepts again".
+func TestOldRequestsDoNotFlap(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	var logs testsupport.LockedBuffer
+	opts := fastOptions(ph.URL, &logs)
+	hang := make(chan struct{})
+	hanging := make(chan struct{}, 10)
+	var n atomic.Int64
+	next := opts.Transport
+	opts.Transport = roundTripper(func(req *http.Request) (*http.Response, error) {
+		if n.Add(1) <= 2 {
+			hanging <- struct{}{}
+			<-hang
+			return nil, errors.New("timed out")
+		}
+		return next.RoundTrip(req)
+	})
+	r := start(t, path, opts)
+	appendEvents(t, path, 3)
+	<-hanging
+	appendEvents(t, path, 3)
+	<-hanging
+	// PostHog is back: a newer batch is accepted, then the two old ones
+	// fail.
+	appendEvents(t, path, 3)
+	ph.WaitFor(t, 3, bound)
+	close(hang)
+	ph.WaitFor(t, 9, bound)
+	r.end(t)
+	out := logs.String()
+	if strings.Contains(out, "retrying") || strings.Contains(out, "accepts events again") {
+		t.Errorf("the logs flap on old requests:\n%s", out)
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// The forwarder follows the queue through a move and a copytruncate while
+// it runs: every event arrives once.
+func TestForwardsThroughRotations(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.jsonl")
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	write := func(n int) {
+		t.Helper()
+		for range n {
+			req := testsupport.Event()
+			req.DistinctId = uuid.NewString()
+			line, err := event.MarshalLine(req, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.rec.Write(line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(10)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	write(10)
+	ph.WaitFor(t, 20, bound)
+	write(10)
+	if err := os.WriteFile(path+".2", []byte(testsupport.ReadFile(t, path)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	write(10)
+	ph.WaitFor(t, 40, bound)
+	waitForwarded(t, r)
+	r.end(t)
+	ph.Check(t)
+	if distinct, _, _ := ph.Counts(); distinct != 40 {
+		t.Errorf("%d events at PostHog, want 40", distinct)
 	}
 }
