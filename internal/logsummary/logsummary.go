@@ -114,7 +114,7 @@ func (l *Limiter) Run(ctx context.Context) {
 // summarize writes the last warning of k with how many there were since
 // the line before; l.mu is held.
 func (l *Limiter) summarize(k *kind, now time.Time) {
-	args := append(append([]any{}, k.args...), "repeated", k.count, "since", now.Sub(k.logged).Round(time.Second).String())
+	args := append(append([]any{}, k.args...), "repeated", k.count, "within", now.Sub(k.logged).Round(100*time.Millisecond).String())
 	l.write(k.level, k.msg, args, k.pc, now)
 	k.count, k.logged = 0, now
 }

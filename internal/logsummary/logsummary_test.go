@@ -55,7 +55,7 @@ func TestAFloodIsOneLinePerInterval(t *testing.T) {
 	l.Flush(false)
 	got = lines(out)
 	if len(got) != 3 || !strings.Contains(got[2], "Refused an event.") || !strings.Contains(got[2], "repeated=9999") ||
-		!strings.Contains(got[2], "since=30s") || !strings.Contains(got[2], "reason=distinct_id") {
+		!strings.Contains(got[2], "within=30s") || !strings.Contains(got[2], "reason=distinct_id") {
 		t.Fatalf("after the interval:\n%s", out.String())
 	}
 	// Quiet for an interval: the next one is logged at once again.
