@@ -80,7 +80,7 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	var w io.Writer = sys.stdout
 	var rec *record.File
 	if flags.output != "" {
-		rec, err = record.Open(flags.output, record.Options{Follow: fwdOpts != nil, Log: log, PID: os.Getpid()})
+		rec, err = record.Open(flags.output, record.Options{Follow: fwdOpts != nil, Log: log, Limiter: limiter, PID: os.Getpid()})
 		if err != nil {
 			return err
 		}

@@ -36,6 +36,9 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
+
+	"github.com/tbot-telemetry/tbot-telemetry/internal/logsummary"
 )
 
 // Options configure Open.
@@ -48,6 +51,9 @@ type Options struct {
 	// Log receives what an operator must know about the files; never an
 	// event.
 	Log *slog.Logger
+	// Limiter bounds the warnings that could come with every line (a new
+	// file that cannot be made after a move); nil: one of Log's own.
+	Limiter *logsummary.Limiter
 	// PID is written into the lock file, for a second collect to name.
 	PID int
 }
@@ -87,6 +93,9 @@ type ringLine struct {
 func Open(path string, opts Options) (*File, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Limiter == nil {
+		opts.Limiter = logsummary.New(opts.Log, logsummary.DefaultInterval, time.Now)
 	}
 	out, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -230,13 +239,13 @@ func (f *File) check() {
 func (f *File) rotate() {
 	out, err := os.OpenFile(f.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		f.opts.Log.Error("The output file was moved away and a new one cannot be made; writing on into the moved file.", "error", err)
+		f.opts.Limiter.Error("rotate", "The output file was moved away and a new one cannot be made; writing on into the moved file.", "error", err)
 		return
 	}
 	s, err := f.newSegment(out)
 	if err != nil {
 		out.Close()
-		f.opts.Log.Error("The output file was moved away and the new one cannot be taken; writing on into the moved file.", "error", err)
+		f.opts.Limiter.Error("rotate", "The output file was moved away and the new one cannot be taken; writing on into the moved file.", "error", err)
 		return
 	}
 	old := f.cur
