@@ -441,3 +441,52 @@ func TestCollectHealthz(t *testing.T) {
 	}
 	collector.stop(syscall.SIGTERM)
 }
+
+// The stop line that docs/collect.md shows, and the README names, is the
+// line collect prints: the same message, the same keys in the same order,
+// key:value as tbot's text layout writes them.
+func TestCollectStopLineIsAsDocumented(t *testing.T) {
+	ph := testsupport.StartPostHog(t, posthogKey)
+	collector := collectStartEnv(t, []string{"POSTHOG_API_KEY=" + posthogKey},
+		"--output", filepath.Join(t.TempDir(), "events.jsonl"), "--posthog-host", ph.URL)
+	sendEvents(t, collector.baseURL(), 2)
+	ph.WaitFor(t, 2, collectBound)
+	waitAcknowledged(t, collector.baseURL())
+	if code := collector.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("collect exited %d:\n%s", code, collector.stderr.String())
+	}
+	var real string
+	for _, l := range strings.Split(collector.stderr.String(), "\n") {
+		if strings.Contains(l, " Stopped. ") {
+			real = l
+		}
+	}
+	// The shape: numbers as N, the time and the caller's line left out.
+	numbers := regexp.MustCompile(`\d+`)
+	shape := func(line string) string {
+		line = strings.TrimSpace(line)
+		_, line, _ = strings.Cut(line, " ") // the time
+		return numbers.ReplaceAllString(line, "N")
+	}
+	doc := testsupport.ReadFile(t, repoFile("docs", "collect.md"))
+	var documented string
+	for _, l := range strings.Split(doc, "\n") {
+		if strings.Contains(l, " INFO [TBOT-TELE] Stopped. ") {
+			documented = l
+		}
+	}
+	if documented == "" || shape(documented) != shape(real) {
+		t.Errorf("docs/collect.md shows\n %q\ncollect prints\n %q", documented, real)
+	}
+	_, message, _ := strings.Cut(shape(real), "[TBOT-TELE] ")
+	message, _, _ = strings.Cut(message, " tbot-telemetry/")
+	readme := testsupport.ReadFile(t, repoFile("README.md"))
+	if !strings.Contains(readme, "`"+message+"`") {
+		t.Errorf("README.md does not name the stop line as printed, %q", message)
+	}
+	for name, text := range map[string]string{"README.md": readme, "docs/collect.md": doc} {
+		if strings.Contains(text, "recorded=") || strings.Contains(text, "waiting=") {
+			t.Errorf("%s writes the stop line's counts as key=value; collect prints key:value", name)
+		}
+	}
+}
