@@ -117,10 +117,10 @@ type receiver struct {
 
 	mu sync.Mutex
 	w  io.Writer
-	// midLine is set when a failed write left part of a line behind (a
+	// midEventLine is set when a failed write left part of a line behind (a
 	// full disk), so that the next line starts on a line of its own and
 	// stays parseable.
-	midLine bool
+	midEventLine bool
 }
 
 func (r *receiver) SubmitTbotEvent(ctx context.Context, req *connect.Request[prehogv1alpha.SubmitTbotEventRequest]) (*connect.Response[prehogv1alpha.SubmitTbotEventResponse], error) {
@@ -139,7 +139,7 @@ func (r *receiver) SubmitTbotEvent(ctx context.Context, req *connect.Request[pre
 		r.log.Error("render", "Could not render an event.", "error", err)
 		return nil, connect.NewError(connect.CodeInternal, errors.New("could not render the event"))
 	}
-	if err := r.writeLine(line); err != nil {
+	if err := r.writeEventLine(line); err != nil {
 		r.metrics.refused(ReasonUnwritable)
 		r.log.Error("write", "Could not record an event.", "error", err)
 		return nil, connect.NewError(connect.CodeUnavailable, errors.New("could not record the event"))
@@ -149,23 +149,23 @@ func (r *receiver) SubmitTbotEvent(ctx context.Context, req *connect.Request[pre
 	return connect.NewResponse(&prehogv1alpha.SubmitTbotEventResponse{}), nil
 }
 
-// writeLine hands the whole line to the writer in one call, so that with an
+// writeEventLine hands the whole line to the writer in one call, so that with an
 // *os.File it is one write(2): once that returns, the line is in the
 // kernel and survives this process being killed. There is no fsync per
 // event: it would only guard against the machine itself going down, and it
 // would bound the rate at the disk's flush latency. The output file is
 // synced once on close (package record).
-func (r *receiver) writeLine(line []byte) error {
+func (r *receiver) writeEventLine(line []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.midLine {
+	if r.midEventLine {
 		line = append([]byte{'\n'}, line...)
 	}
 	n, err := r.w.Write(line)
 	if n > 0 {
 		// A line holds no newline but its last byte (and the one
 		// prefixed above), as JSON escapes them inside strings.
-		r.midLine = line[n-1] != '\n'
+		r.midEventLine = line[n-1] != '\n'
 	}
 	if err == nil && n < len(line) {
 		err = io.ErrShortWrite

@@ -197,7 +197,7 @@ func FuzzHandler(f *testing.F) {
 		if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' {
 			t.Fatalf("accepted, wrote not exactly one line: %q", line)
 		}
-		checkLineShape(t, line)
+		checkEventLineShape(t, line)
 		want, err := event.MarshalLine(decoded, received)
 		if err != nil {
 			t.Fatal(err)
@@ -325,10 +325,10 @@ func validIndependently(req *prehogv1alpha.SubmitTbotEventRequest) bool {
 	return true
 }
 
-// checkLineShape checks a line against README.md's dry-run shape on its
+// checkEventLineShape checks a line against README.md's dry-run shape on its
 // own terms: the four keys, the event name, a UUID, all nine properties,
 // and values within the receiver's bounds.
-func checkLineShape(t *testing.T, line []byte) {
+func checkEventLineShape(t *testing.T, line []byte) {
 	t.Helper()
 	var raw struct {
 		Event      *string                    `json:"event"`

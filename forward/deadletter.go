@@ -22,8 +22,8 @@ type DeadLetter struct {
 	Status int `json:"status"`
 	// Reason is PostHog's answer, cut to 512 bytes, the key never in it.
 	Reason string `json:"reason"`
-	// Line is the output file's line, as it was.
-	Line json.RawMessage `json:"line"`
+	// EventLine is the output file's line, as it was.
+	EventLine json.RawMessage `json:"line"`
 }
 
 // deadLetter is the dead-letter file, opened on its first line.
@@ -42,7 +42,7 @@ func (d *deadLetter) write(now time.Time, r refusal, line []byte) error {
 		}
 		d.file = f
 	}
-	b, err := json.Marshal(DeadLetter{Time: now.UTC().Format(time.RFC3339Nano), Status: r.status, Reason: r.reason, Line: line})
+	b, err := json.Marshal(DeadLetter{Time: now.UTC().Format(time.RFC3339Nano), Status: r.status, Reason: r.reason, EventLine: line})
 	if err != nil {
 		return fmt.Errorf("rendering a dead letter: %w", err)
 	}

@@ -149,7 +149,7 @@ func waitForwarded(t *testing.T, r *running) {
 // distinct_id and timestamp, the nine properties exactly as written, the
 // uuid derived from the event, and what keeps PostHog from recording the
 // sender's address; the key is in the request and nowhere in the logs.
-func TestForwardsEachLineAsWritten(t *testing.T) {
+func TestForwardsEachEventLineAsWritten(t *testing.T) {
 	ph := testsupport.StartPostHog(t, testKey)
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	lines := appendEvents(t, path, 25)
@@ -350,7 +350,7 @@ func TestReadsAtMostWindowAhead(t *testing.T) {
 // An offset that cannot belong to the file (the file was replaced by a
 // shorter one) starts over from the top rather than skipping lines; a
 // line that is not an event is passed over without being logged.
-func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
+func TestOffsetThatDoesNotFitAndWhatIsNotAnEvent(t *testing.T) {
 	ph := testsupport.StartPostHog(t, testKey)
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	appendEvents(t, path, 3)
@@ -481,7 +481,7 @@ func TestDeadLettersWhatPostHogRefusesForGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	if letter.Status != 400 || !strings.Contains(letter.Reason, "the stand-in refuses this event") ||
-		string(letter.Line) != strings.TrimSuffix(lines[17], "\n") {
+		string(letter.EventLine) != strings.TrimSuffix(lines[17], "\n") {
 		t.Errorf("dead letter %+v, want status 400, PostHog's answer and the line", letter)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, letter.Time); err != nil {

@@ -135,7 +135,7 @@ func (f *File) resume() {
 		if s != cur {
 			s.done = true
 		}
-		s.lines = countLines(s.file, s.start, s.size)
+		s.lines = countEventLines(s.file, s.start, s.size)
 	}
 }
 
@@ -145,7 +145,7 @@ func (f *File) resume() {
 // is in the folder.
 func (f *File) resumeCurrent(e cursorEntry) []*segment {
 	cur := f.cur
-	fits := e.Offset <= cur.size && (e.Head == "" || e.Head == cur.head) && atLineEnd(cur.file, e.Offset)
+	fits := e.Offset <= cur.size && (e.Head == "" || e.Head == cur.head) && atEventLineEnd(cur.file, e.Offset)
 	if fits {
 		cur.start, cur.acked = e.Offset, e.Offset
 		return nil
@@ -275,9 +275,9 @@ func openFound(path, head string) (*segment, int64) {
 	return &segment{file: file, id: idOf(info), name: filepath.Base(path), head: h, size: info.Size(), done: true}, info.Size()
 }
 
-// atLineEnd tells whether offset can be one this program saved for file:
+// atEventLineEnd tells whether offset can be one this program saved for file:
 // 0, or just past a newline.
-func atLineEnd(file *os.File, offset int64) bool {
+func atEventLineEnd(file *os.File, offset int64) bool {
 	if offset == 0 {
 		return true
 	}

@@ -8,10 +8,10 @@ import (
 	"os"
 )
 
-// MaxLineBytes bounds a line that is read; collect's lines are a few
+// MaxEventLineBytes bounds a line that is read; collect's lines are a few
 // hundred bytes, and a longer one is not an event: it comes back empty,
 // to be skipped.
-const MaxLineBytes = 64 << 10
+const MaxEventLineBytes = 64 << 10
 
 // segment is one file of the queue: the output file, or one moved away or
 // copied that still holds lines not yet acknowledged.
@@ -27,9 +27,9 @@ type segment struct {
 	lines int64 // whole lines in [start, size)
 
 	tail      *tail // the reader in it; nil until the reader gets there
-	readLines int64 // lines read from start
+	linesRead int64 // lines read from start
 	acked     int64 // the offset up to which every line is acknowledged
-	ackLines  int64 // lines acknowledged from start
+	linesAcked  int64 // lines acknowledged from start
 }
 
 // readPos is where the reader is in s.
@@ -66,7 +66,7 @@ func (f *File) Next() (line []byte, pos Position, ok bool, err error) {
 				return nil, Position{}, false, err
 			}
 			if ok {
-				s.readLines++
+				s.linesRead++
 				if end > s.size { // written by someone else
 					s.size = end
 					s.lines++
@@ -81,7 +81,7 @@ func (f *File) Next() (line []byte, pos Position, ok bool, err error) {
 			// Shorter than what was written to it: cut under us.
 			f.opts.Log.Error("A moved output file was cut short before it was forwarded; its last lines will not reach PostHog.",
 				"file", s.name, "lost_bytes", s.size-s.tail.pos)
-			s.size, s.lines = s.tail.pos, s.readLines
+			s.size, s.lines = s.tail.pos, s.linesRead
 		}
 		f.r++
 	}
@@ -100,7 +100,7 @@ func (f *File) Acknowledge(pos Position) {
 		return
 	}
 	s.acked = pos.end
-	s.ackLines++
+	s.linesAcked++
 	for f.r > 0 && len(f.segs) > 1 {
 		first := f.segs[0]
 		if first == f.cur || first.acked < first.size {
@@ -121,7 +121,7 @@ func (f *File) Backlog() (bytes, lines int64) {
 	defer f.mu.Unlock()
 	for _, s := range f.segs {
 		bytes += s.size - s.acked
-		lines += s.lines - s.ackLines
+		lines += s.lines - s.linesAcked
 	}
 	return bytes, lines
 }
@@ -139,7 +139,7 @@ type tail struct {
 	r        *bufio.Reader
 	pos      int64  // the offset just past what r has returned
 	partial  []byte // the start of a line whose newline has not come yet
-	overlong bool   // the line being read is longer than MaxLineBytes
+	overlong bool   // the line being read is longer than MaxEventLineBytes
 }
 
 func newTail(file *os.File, offset int64) *tail {
@@ -150,12 +150,12 @@ func newTail(file *os.File, offset int64) *tail {
 
 // next returns the next whole line without its newline and the offset just
 // past it; ok is false when no whole line is there yet. A line longer than
-// MaxLineBytes comes back empty.
+// MaxEventLineBytes comes back empty.
 func (t *tail) next() (line []byte, end int64, ok bool, err error) {
 	for {
 		chunk, err := t.r.ReadSlice('\n')
 		t.pos += int64(len(chunk))
-		if len(t.partial)+len(chunk) > MaxLineBytes {
+		if len(t.partial)+len(chunk) > MaxEventLineBytes {
 			t.overlong, t.partial = true, t.partial[:0]
 		} else if !t.overlong {
 			t.partial = append(t.partial, chunk...)

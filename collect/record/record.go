@@ -58,10 +58,10 @@ type Options struct {
 	PID int
 }
 
-// ringLines bounds the lines kept in memory to write again after a
+// ringSize bounds the lines kept in memory to write again after a
 // truncation: enough for what lands between logrotate's copy and its
 // truncation, and for the lines read but not yet acknowledged.
-const ringLines = 2048
+const ringSize = 2048
 
 // File is collect's output file. Write appends one whole line per call;
 // with Options.Follow, Next, Acknowledge and Save read it as a queue. All
@@ -75,13 +75,13 @@ type File struct {
 	cur    *segment   // the file that lines are written to
 	segs   []*segment // with Follow: every file not yet acknowledged, oldest first, cur last
 	r      int        // the reader's index in segs
-	ring   []ringLine // the last lines written, for a truncation (Follow only)
+	ring   []ringEntry // the last lines written, for a truncation (Follow only)
 	saved  []byte     // the offset file's content as last saved
 	closed bool
 }
 
-// ringLine is a line written, where it went.
-type ringLine struct {
+// ringEntry is a line written, where it went.
+type ringEntry struct {
 	seg  *segment
 	off  int64
 	line []byte
@@ -197,8 +197,8 @@ func (f *File) write(p []byte) (int, error) {
 
 // remember keeps a line written in the ring; f.mu is held.
 func (f *File) remember(s *segment, off int64, line []byte) {
-	l := ringLine{seg: s, off: off, line: append([]byte(nil), line...)}
-	if len(f.ring) < ringLines {
+	l := ringEntry{seg: s, off: off, line: append([]byte(nil), line...)}
+	if len(f.ring) < ringSize {
 		f.ring = append(f.ring, l)
 		return
 	}
@@ -290,14 +290,14 @@ func (f *File) truncated(size int64) {
 		// goes on in it from where it was.
 		old.tail = newTail(old.file, readPos)
 		old.size = max(copySize, readPos)
-		old.lines = old.readLines
+		old.lines = old.linesRead
 		if readPos < copySize {
-			old.lines += countLines(old.file, readPos, copySize)
+			old.lines += countEventLines(old.file, readPos, copySize)
 		}
 		keepFrom = max(keepFrom, copySize)
 	} else {
 		old.file = nil
-		old.size, old.lines = readPos, old.readLines
+		old.size, old.lines = readPos, old.linesRead
 	}
 	i := f.index(old)
 	f.segs = append(f.segs[:i+1], append([]*segment{fresh}, f.segs[i+1:]...)...)
@@ -306,7 +306,7 @@ func (f *File) truncated(size int64) {
 	}
 
 	if size > 0 {
-		fresh.lines = countLines(fresh.file, 0, size)
+		fresh.lines = countEventLines(fresh.file, 0, size)
 	}
 	fresh.head = headOf(fresh.file, size)
 	// The lines to write again are taken out of the ring first: writing
@@ -423,8 +423,8 @@ func headOf(file *os.File, size int64) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// countLines counts the whole lines of file in [from, to).
-func countLines(file *os.File, from, to int64) int64 {
+// countEventLines counts the whole lines of file in [from, to).
+func countEventLines(file *os.File, from, to int64) int64 {
 	var n int64
 	buf := make([]byte, 64<<10)
 	r := io.NewSectionReader(file, from, to-from)

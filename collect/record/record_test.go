@@ -99,7 +99,7 @@ func lineBytes(from, to int) int64 { return int64(len(strings.Join(events(from, 
 // A file that ends in the middle of a line (a crash, a full disk) is
 // closed at open, before anything is appended: the cut line stays a line
 // of its own, and the first new line is whole.
-func TestClosesACutLastLineAtOpen(t *testing.T) {
+func TestClosesACutLastEventLineAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	if err := os.WriteFile(path, []byte(event(0)+"\n"+`{"event":"tbot.st`), 0o600); err != nil {
 		t.Fatal(err)
