@@ -26,10 +26,10 @@ type segment struct {
 	start int64 // where counting began: the acknowledged offset when it was taken up
 	lines int64 // whole lines in [start, size)
 
-	tail      *tail // the reader in it; nil until the reader gets there
-	linesRead int64 // lines read from start
-	acked     int64 // the offset up to which every line is acknowledged
-	linesAcked  int64 // lines acknowledged from start
+	tail       *tail // the reader in it; nil until the reader gets there
+	linesRead  int64 // lines read from start
+	acked      int64 // the offset up to which every line is acknowledged
+	linesAcked int64 // lines acknowledged from start
 }
 
 // readPos is where the reader is in s.

@@ -72,11 +72,11 @@ type File struct {
 	lock *os.File
 
 	mu     sync.Mutex
-	cur    *segment   // the file that lines are written to
-	segs   []*segment // with Follow: every file not yet acknowledged, oldest first, cur last
-	r      int        // the reader's index in segs
+	cur    *segment    // the file that lines are written to
+	segs   []*segment  // with Follow: every file not yet acknowledged, oldest first, cur last
+	r      int         // the reader's index in segs
 	ring   []ringEntry // the last lines written, for a truncation (Follow only)
-	saved  []byte     // the offset file's content as last saved
+	saved  []byte      // the offset file's content as last saved
 	closed bool
 }
 
