@@ -150,6 +150,12 @@ func (f *File) resumeCurrent(e cursorEntry) []*segment {
 		cur.start, cur.acked = e.Offset, e.Offset
 		return nil
 	}
+	if e.Offset >= e.Size {
+		// Everything in it was acknowledged at the stop: nothing can have
+		// been lost, whatever was done to it since.
+		f.opts.Log.Info("The output file was truncated or replaced while collect was stopped, after all of it was forwarded; forwarding it from its start.")
+		return nil
+	}
 	if e.Head != "" {
 		if found, size := f.findCopy(e.Head, cur.id, e.Offset); found != nil && size > e.Offset {
 			found.start, found.acked = e.Offset, e.Offset

@@ -341,3 +341,24 @@ func TestOffsetFileMissingOrUnusable(t *testing.T) {
 	}
 	same(t, "lines", third.read(t, -1), events(0, 3))
 }
+
+// A truncation while collect was stopped after everything was forwarded
+// (logrotate's copytruncate between a clean stop and a start) loses
+// nothing, and says so at info level only.
+func TestRestartAfterATruncationOfWhatWasForwarded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	o := open(t, path, true)
+	o.write(t, 0, 3)
+	o.read(t, -1)
+	o.Save()
+	o.Close()
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, path, true)
+	again.write(t, 3, 4)
+	same(t, "after the restart", again.read(t, -1), events(3, 4))
+	if out := again.logs.String(); strings.Contains(out, "level=WARN") || strings.Contains(out, "level=ERROR") || !strings.Contains(out, "after all of it was forwarded") {
+		t.Errorf("logs:\n%s", out)
+	}
+}
