@@ -26,6 +26,10 @@ type cursor struct {
 	Files   []cursorEntry `json:"files"`
 }
 
+// sizeUnknown is cursorEntry.Size when the offset file did not say it
+// (version 1).
+const sizeUnknown = -1
+
 // cursorEntry is one file of the queue, oldest first; the file at the path
 // is the last.
 type cursorEntry struct {
@@ -115,8 +119,10 @@ func (f *File) resume() {
 			"offset_file", filepath.Base(CursorPath(f.path)))
 	}
 	if c.Version == 1 {
+		// The offset of whatever file is at the path; its size then is
+		// not known.
 		c.Files[0].Device, c.Files[0].Inode, c.Files[0].Head = cur.id.dev, cur.id.ino, cur.head
-		c.Files[0].Size = cur.size
+		c.Files[0].Size = sizeUnknown
 	}
 
 	var segs []*segment
@@ -150,7 +156,7 @@ func (f *File) resumeCurrent(e cursorEntry) []*segment {
 		cur.start, cur.acked = e.Offset, e.Offset
 		return nil
 	}
-	if e.Offset >= e.Size {
+	if e.Size != sizeUnknown && e.Offset >= e.Size {
 		// Everything in it was acknowledged at the stop: nothing can have
 		// been lost, whatever was done to it since.
 		f.opts.Log.Info("The output file was truncated or replaced while collect was stopped, after all of it was forwarded; forwarding it from its start.")
@@ -164,8 +170,12 @@ func (f *File) resumeCurrent(e cursorEntry) []*segment {
 			return []*segment{found}
 		}
 	}
+	if e.Size == sizeUnknown {
+		f.opts.Log.Warn("The output file is not the one the offset file describes (truncated or replaced while collect was stopped); forwarding it from its start.")
+		return nil
+	}
 	f.opts.Log.Warn("The output file is not the one the offset file describes (truncated or replaced while collect was stopped); forwarding it from its start.",
-		"lost_bytes", max(0, e.Size-e.Offset))
+		"lost_bytes", e.Size-e.Offset)
 	return nil
 }
 
