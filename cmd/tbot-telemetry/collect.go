@@ -254,7 +254,7 @@ func reloadOnSIGHUP(log *slog.Logger, cert *collect.Certificate, rec *record.Fil
 				rec.Check()
 			}
 			if cert == nil {
-				log.Info("SIGHUP: looked at the output file; there is no TLS certificate to read again.")
+				log.Info("SIGHUP: nothing to read again (no TLS certificate); going on.")
 				continue
 			}
 			if err := cert.Reload(); err != nil {
