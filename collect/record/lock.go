@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // LockPath is the lock file that makes one collect the owner of the output
@@ -40,20 +39,4 @@ func takeLock(path string, pid int) (*os.File, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(pid)+"\n"), 0)
 	}
 	return f, nil
-}
-
-// flock takes an exclusive lock on f without waiting. It is the lock of
-// an open file: it goes with f's last close or the end of the process,
-// however that comes (a SIGKILL included), so a crash never leaves a stale
-// lock behind.
-func flock(f *os.File) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if !errors.Is(err, syscall.EINTR) {
-			if errors.Is(err, syscall.EWOULDBLOCK) {
-				return ErrInUse
-			}
-			return err
-		}
-	}
 }

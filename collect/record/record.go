@@ -392,14 +392,6 @@ func (f *File) Close() error {
 // fileID is a file's identity: what stays the same when it is renamed.
 type fileID struct{ dev, ino uint64 }
 
-func idOf(info os.FileInfo) fileID {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileID{}
-	}
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} //nolint:unconvert // Dev is int32 on macOS
-}
-
 // headBytes bounds the first line that identifies a file; collect's lines
 // are far shorter.
 const headBytes = 4096
