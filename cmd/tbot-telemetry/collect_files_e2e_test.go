@@ -490,3 +490,19 @@ func TestCollectStopLineIsAsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// SIGHUP (logrotate's postrotate, systemctl reload) never stops collect.
+func TestCollectGoesOnAfterSIGHUP(t *testing.T) {
+	testsupport.SkipIfInheritedIgnored(t, syscall.SIGHUP)
+	output := filepath.Join(t.TempDir(), "events.jsonl")
+	collector := collectStart(t, "--output", output)
+	collector.signal(syscall.SIGHUP)
+	waitStderr(t, collector, "SIGHUP: nothing to read again (no TLS certificate); going on.", 1)
+	sendEvents(t, collector.baseURL(), 2)
+	if code := collector.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("collect exited %d:\n%s", code, collector.stderr.String())
+	}
+	if n := len(collectLines(t, testsupport.ReadFile(t, output))); n != 2 {
+		t.Errorf("%d lines, want 2", n)
+	}
+}
