@@ -203,10 +203,18 @@ func TestCollectCopyTruncateUnderLoad(t *testing.T) {
 		})
 	}
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(accepted) }
-	for i := 1; i <= 2; i++ {
+	deadline := time.Now().Add(collectBound)
+	wait200 := func() {
+		t.Helper()
 		for n := count(); count() < n+200; {
+			if time.Now().After(deadline) {
+				t.Fatalf("the load stalled at %d events", count())
+			}
 			time.Sleep(time.Millisecond)
 		}
+	}
+	for i := 1; i <= 2; i++ {
+		wait200()
 		// What logrotate's copytruncate does: copy, then truncate.
 		in, err := os.Open(output)
 		if err != nil {
@@ -225,9 +233,7 @@ func TestCollectCopyTruncateUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for n := count(); count() < n+200; {
-		time.Sleep(time.Millisecond)
-	}
+	wait200()
 	close(stop)
 	wg.Wait()
 	ph.Delay(0)
