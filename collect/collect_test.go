@@ -61,13 +61,13 @@ func serveCollect(t testing.TB, w io.Writer, now func() time.Time) (baseURL stri
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	path, h := collect.NewHandler(w, now, log)
+	receiver := collect.NewReceiver(w, collect.Options{Now: now, Log: log})
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	mux.Handle(receiver.Path(), receiver)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- collect.Serve(ctx, ln, mux, log) }()
+	go func() { served <- collect.Serve(ctx, ln, mux, collect.ServeOptions{Log: log}) }()
 	stop = sync.OnceValue(func() error {
 		cancel()
 		select {
@@ -122,9 +122,9 @@ func (r *receiver) lines(t testing.TB) []string {
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }
 
-// parseLine decodes a line strictly: the shape README.md gives under "The
+// parseEventLine decodes a line strictly: the shape README.md gives under "The
 // event", nothing more, all nine properties present.
-func parseLine(t testing.TB, line string) event.PostHog {
+func parseEventLine(t testing.TB, line string) event.PostHog {
 	t.Helper()
 	var raw struct {
 		Properties map[string]json.RawMessage `json:"properties"`
@@ -214,7 +214,7 @@ func TestMissingTimestampIsIngestTime(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("got %d lines, want 1", len(lines))
 	}
-	if got := parseLine(t, lines[0]).Timestamp; got != "2026-11-26T06:00:00.123Z" {
+	if got := parseEventLine(t, lines[0]).Timestamp; got != "2026-11-26T06:00:00.123Z" {
 		t.Errorf("timestamp = %q, want the ingest time 2026-11-26T06:00:00.123Z", got)
 	}
 }
@@ -323,7 +323,7 @@ func TestRefusesInvalidEvents(t *testing.T) {
 	if _, err := r.client(t, protocols[0]).SubmitTbotEvent(ctx, connect.NewRequest(startEvent(valid))); err != nil {
 		t.Fatalf("receiver refused a valid event after invalid ones: %v", err)
 	}
-	if lines := r.lines(t); len(lines) != 1 || parseLine(t, lines[0]).DistinctID != valid {
+	if lines := r.lines(t); len(lines) != 1 || parseEventLine(t, lines[0]).DistinctID != valid {
 		t.Fatalf("output after one valid event:\n%s", strings.Join(lines, "\n"))
 	}
 }
@@ -405,14 +405,14 @@ func TestRefusesMalformedRequests(t *testing.T) {
 	if _, err := r.client(t, protocols[0]).SubmitTbotEvent(ctx, connect.NewRequest(startEvent(id))); err != nil {
 		t.Fatalf("receiver refused a valid event after malformed ones: %v", err)
 	}
-	if lines := r.lines(t); len(lines) != 1 || parseLine(t, lines[0]).DistinctID != id {
+	if lines := r.lines(t); len(lines) != 1 || parseEventLine(t, lines[0]).DistinctID != id {
 		t.Fatalf("output after one valid event:\n%s", strings.Join(lines, "\n"))
 	}
 }
 
 // Many concurrent clients over every protocol: exactly one whole, parseable
 // line per accepted event, each distinct_id exactly once.
-func TestConcurrentClientsGetOneLineEach(t *testing.T) {
+func TestConcurrentClientsGetOneEventLineEach(t *testing.T) {
 	const clients, perClient = 40, 100
 	r := startReceiver(t)
 	ctx := testContext(t, 60*time.Second)
@@ -457,7 +457,7 @@ func TestConcurrentClientsGetOneLineEach(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, line := range lines {
-		id := parseLine(t, line).DistinctID
+		id := parseEventLine(t, line).DistinctID
 		if seen[id] {
 			t.Errorf("distinct_id %s written twice", id)
 		}
@@ -491,7 +491,7 @@ func TestWritesToAnyWriter(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(out.String()))
 	var got []string
 	for sc.Scan() {
-		got = append(got, parseLine(t, sc.Text()).DistinctID)
+		got = append(got, parseEventLine(t, sc.Text()).DistinctID)
 	}
 	if len(got) != 2 || got[0] != ids[0] || got[1] != ids[1] {
 		t.Errorf("distinct_ids %v, want %v", got, ids)

@@ -140,7 +140,7 @@ func FuzzHandler(f *testing.F) {
 		}
 	}
 
-	path, _ := collect.NewHandler(io.Discard, time.Now, slog.New(slog.DiscardHandler))
+	path := collect.NewReceiver(io.Discard, collect.Options{Now: time.Now, Log: slog.New(slog.DiscardHandler)}).Path()
 	if path != "/"+prehogv1alphaconnect.TbotReportingServiceName+"/" {
 		f.Fatalf("handler path %q", path)
 	}
@@ -149,7 +149,7 @@ func FuzzHandler(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ctIndex uint8, body []byte) {
 		contentType := fuzzContentTypes[int(ctIndex)%len(fuzzContentTypes)]
 		var out, logs bytes.Buffer
-		_, h := collect.NewHandler(&out, testsupport.Now, slog.New(slog.NewJSONHandler(&logs, nil)))
+		h := collect.NewReceiver(&out, collect.Options{Now: testsupport.Now, Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 
 		ctx, cancel := context.WithTimeout(context.Background(), fuzzHandlerBound)
 		defer cancel()
@@ -197,7 +197,7 @@ func FuzzHandler(f *testing.F) {
 		if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' {
 			t.Fatalf("accepted, wrote not exactly one line: %q", line)
 		}
-		checkLineShape(t, line)
+		checkEventLineShape(t, line)
 		want, err := event.MarshalLine(decoded, received)
 		if err != nil {
 			t.Fatal(err)
@@ -325,10 +325,10 @@ func validIndependently(req *prehogv1alpha.SubmitTbotEventRequest) bool {
 	return true
 }
 
-// checkLineShape checks a line against README.md's dry-run shape on its
+// checkEventLineShape checks a line against README.md's dry-run shape on its
 // own terms: the four keys, the event name, a UUID, all nine properties,
 // and values within the receiver's bounds.
-func checkLineShape(t *testing.T, line []byte) {
+func checkEventLineShape(t *testing.T, line []byte) {
 	t.Helper()
 	var raw struct {
 		Event      *string                    `json:"event"`

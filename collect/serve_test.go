@@ -67,13 +67,13 @@ func startTestServer(t *testing.T, w io.Writer, grace time.Duration) *testServer
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	path, h := NewHandler(w, time.Now, log)
+	receiver := NewReceiver(w, Options{Now: time.Now, Log: log})
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	mux.Handle(receiver.Path(), receiver)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{addr: ln.Addr().String(), cancel: cancel, done: make(chan struct{})}
 	go func() {
-		s.err = serve(ctx, ln, mux, log, grace)
+		s.err = serve(ctx, ln, mux, ServeOptions{Log: log}, grace)
 		close(s.done)
 	}()
 	t.Cleanup(func() {
@@ -232,7 +232,7 @@ func (s *shortWriter) Write(p []byte) (int, error) {
 
 // A line cut short by a failed write does not swallow the next one: that
 // starts on a line of its own and parses.
-func TestCutLineDoesNotSwallowTheNext(t *testing.T) {
+func TestCutEventLineDoesNotSwallowTheNext(t *testing.T) {
 	var b strings.Builder
 	sw := &shortWriter{w: &b, n: 10}
 	r := &receiver{w: sw}
@@ -244,11 +244,11 @@ func TestCutLineDoesNotSwallowTheNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.writeLine(first); !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("writeLine = %v, want ENOSPC", err)
+	if err := r.writeEventLine(first); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("writeEventLine = %v, want ENOSPC", err)
 	}
-	if err := r.writeLine(second); err != nil {
-		t.Fatalf("writeLine after the failure: %v", err)
+	if err := r.writeEventLine(second); err != nil {
+		t.Fatalf("writeEventLine after the failure: %v", err)
 	}
 	if want := string(first[:10]) + "\n" + string(second); b.String() != want {
 		t.Fatalf("output %q, want %q", b.String(), want)
@@ -257,11 +257,11 @@ func TestCutLineDoesNotSwallowTheNext(t *testing.T) {
 	// A failure that wrote nothing leaves the output at a line's end.
 	b.Reset()
 	sw.n = 0
-	r.midLine = false
-	if err := r.writeLine(first); err == nil {
-		t.Fatal("writeLine succeeded on a failed write")
+	r.midEventLine = false
+	if err := r.writeEventLine(first); err == nil {
+		t.Fatal("writeEventLine succeeded on a failed write")
 	}
-	if err := r.writeLine(second); err != nil {
+	if err := r.writeEventLine(second); err != nil {
 		t.Fatal(err)
 	}
 	if b.String() != string(second) {

@@ -23,8 +23,8 @@ func EventUUID(name, distinctID, timestamp string) string {
 	return uuid.NewSHA1(uuidNamespace, []byte(name+"\x00"+distinctID+"\x00"+timestamp)).String()
 }
 
-// line is a line of the output file (README.md, "The event").
-type line struct {
+// eventLine is a line of the output file (README.md, "The event").
+type eventLine struct {
 	Event      string                     `json:"event"`
 	DistinctID string                     `json:"distinct_id"`
 	Timestamp  string                     `json:"timestamp"`
@@ -35,7 +35,7 @@ type line struct {
 // distinct_id and timestamp, its tbot.* properties exactly as written, and
 // what tells PostHog to record nothing about where the batch came from.
 func toCapture(b []byte) (posthog.Capture, error) {
-	var l line
+	var l eventLine
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&l); err != nil {
 		return posthog.Capture{}, errors.New("not a JSON object")

@@ -1,32 +1,34 @@
 // Package forward feeds collect's output file to PostHog's capture API: the
 // last step of RFD 0106's pipeline, "submitted to PostHog".
 //
-// The file is the durable record and the only input: a Forwarder tails it
-// from the offset PostHog last acknowledged, hands each line to posthog-go
-// (which batches and retries), and keeps that offset in a small file beside
-// the output (CursorPath), advanced only over a contiguous prefix of
-// acknowledged lines. After an outage, a stop or a crash it resumes from
-// there; what was sent but not yet recorded as acknowledged is sent again
-// with the same uuid, so PostHog counts it once. At most Options.Window lines
-// are held ahead of the acknowledged offset, however far PostHog falls
-// behind. The receiver never waits for any of this.
+// The file is the durable record and the only input: a Forwarder reads it
+// as a queue (package record: the files moved or copied away by a rotation
+// included) from where PostHog last acknowledged, hands each line to
+// posthog-go (which batches and retries), and has the record keep that
+// position, advanced only over a contiguous prefix of finished lines. After
+// an outage, a stop or a crash it resumes from there; what was sent but
+// not yet recorded as acknowledged is sent again with the same uuid, so
+// PostHog counts it once. At most Options.Window lines are held ahead of
+// the acknowledged position, however far PostHog falls behind. An event
+// that PostHog refuses for good goes to a dead-letter file, with the
+// reason, and forwarding moves on. The receiver never waits for any of
+// this. docs/collect.md tells operators what it does.
 package forward
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/posthog/posthog-go"
+
+	"github.com/tbot-telemetry/tbot-telemetry/collect/record"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/logsummary"
 )
 
 // Defaults for the zero values of Options.
@@ -51,24 +53,30 @@ const (
 	DefaultGrace = 5 * time.Second
 )
 
-// MaxLineBytes bounds a line that is read; collect's lines are a few
-// hundred bytes, and a longer one is not an event and is skipped.
-const MaxLineBytes = 64 << 10
+// BatchPath is where posthog-go posts batches, below Options.Host.
+const BatchPath = "/batch/"
 
 // Options configure a Forwarder. Host, APIKey, Transport and Log are
 // required.
 type Options struct {
 	// Host is PostHog's base URL (https://us.i.posthog.com, or a
-	// self-hosted instance); batches go to Host + "/batch/".
+	// self-hosted instance); batches go to Host + BatchPath.
 	Host string
 	// APIKey is the project API key. It goes into each request's body and
-	// nowhere else: never into a log line or an error.
+	// nowhere else: never into a log line, an error or a file.
 	APIKey string
 	// Transport carries the requests to PostHog.
 	Transport http.RoundTripper
 	// Log receives the progress lines: never the key, an event, or what
-	// PostHog answered beyond its status class.
+	// PostHog answered beyond its status.
 	Log *slog.Logger
+	// Limiter summarises repeated warnings (nil: one of Log's own, with
+	// logsummary.DefaultInterval, flushed when Run ends).
+	Limiter *logsummary.Limiter
+	// Metrics counts what happens (nil: nothing is counted).
+	Metrics *Metrics
+	// Now stamps the lines of the dead-letter file (nil: time.Now).
+	Now func() time.Time
 
 	// Window is how many lines may be held ahead of the acknowledged
 	// offset (DefaultWindow when 0).
@@ -86,36 +94,29 @@ type Options struct {
 	Grace time.Duration
 }
 
-// CursorPath is where the offset that PostHog acknowledged in the output
-// file path is kept: beside it, so that the two move together.
-func CursorPath(path string) string { return path + ".posthog-offset" }
-
 // Stats are a Forwarder's counts so far.
 type Stats struct {
 	// Forwarded is how many lines PostHog acknowledged in this run.
 	Forwarded int64
 	// Skipped is how many lines were not events and were passed over.
 	Skipped int64
-	// Acknowledged is the offset in the file up to which every line was
-	// acknowledged (or skipped), as saved in CursorPath.
-	Acknowledged int64
+	// DeadLettered is how many events PostHog refused for good in this
+	// run, and went to the dead-letter file.
+	DeadLettered int64
 }
 
 // Forwarder forwards one output file. Make one with New, then call Run once.
 type Forwarder struct {
-	path string
+	rec  *record.File
 	opts Options
-	file *os.File
+	dead *deadLetter
 
-	forwarded, skipped, acknowledged atomic.Int64
+	forwarded, skipped, deadLettered atomic.Int64
 }
 
-// New opens path (which must exist: the receiver creates it) and reads the
-// acknowledged offset kept beside it. A missing offset file means nothing
-// was acknowledged yet. An offset that cannot belong to this file (past its
-// end, or not at the end of a line) is reported and forwarding starts over
-// from the top: a re-send carries the same uuid, a skip would lose events.
-func New(path string, opts Options) (*Forwarder, error) {
+// New makes a Forwarder for the queue rec, which must have been opened
+// with record.Options.Follow.
+func New(rec *record.File, opts Options) (*Forwarder, error) {
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
 	}
@@ -131,89 +132,65 @@ func New(path string, opts Options) (*Forwarder, error) {
 	if opts.RetryAfter == nil {
 		opts.RetryAfter = posthog.NewBacko(100*time.Millisecond, 2, 0, DefaultMaxBackoff).Duration
 	}
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening the output file to forward it: %w", err)
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	offset, err := readCursor(CursorPath(path))
-	if err == nil {
-		err = checkOffset(file, offset)
-	}
-	if err != nil {
-		opts.Log.Warn("Forwarding the whole output file again; the acknowledged offset does not fit it.", "reason", err.Error())
-		offset = 0
-	}
-	f := &Forwarder{path: path, opts: opts, file: file}
-	f.acknowledged.Store(offset)
-	return f, nil
+	return &Forwarder{rec: rec, opts: opts, dead: &deadLetter{path: DeadLetterPath(rec.Path())}}, nil
 }
 
 // Stats returns the counts so far; safe to call while Run runs.
 func (f *Forwarder) Stats() Stats {
-	return Stats{Forwarded: f.forwarded.Load(), Skipped: f.skipped.Load(), Acknowledged: f.acknowledged.Load()}
-}
-
-// Size is the output file's size now.
-func (f *Forwarder) Size() (int64, error) {
-	info, err := os.Stat(f.path)
-	if err != nil {
-		return 0, fmt.Errorf("reading the output file's size: %w", err)
-	}
-	return info.Size(), nil
-}
-
-// Waiting counts the lines past the acknowledged offset: the backlog.
-func (f *Forwarder) Waiting() (int64, error) {
-	file, err := os.Open(f.path)
-	if err != nil {
-		return 0, fmt.Errorf("opening the output file: %w", err)
-	}
-	defer file.Close()
-	r := bufio.NewReader(io.NewSectionReader(file, f.acknowledged.Load(), 1<<62))
-	var n int64
-	for {
-		chunk, err := r.ReadSlice('\n')
-		if len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
-			n++
-		}
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return n, fmt.Errorf("reading the output file: %w", err)
-		}
-	}
+	return Stats{Forwarded: f.forwarded.Load(), Skipped: f.skipped.Load(), DeadLettered: f.deadLettered.Load()}
 }
 
 // Run forwards until ctx ends, then lets what is in flight finish for up to
-// Options.Grace, saves the acknowledged offset and returns. It returns an
+// Options.Grace, saves the acknowledged offsets and returns. It returns an
 // error only when posthog-go cannot be set up; failures of PostHog and of
-// saving the offset are logged and retried, as they never stop the
+// saving the offsets are logged and retried, as they never stop the
 // receiver.
 func (f *Forwarder) Run(ctx context.Context) error {
-	defer f.file.Close()
+	defer f.dead.close()
+	limiter := f.opts.Limiter
+	if limiter == nil {
+		limiter = logsummary.New(f.opts.Log, logsummary.DefaultInterval, time.Now)
+		defer limiter.Flush(true)
+	}
 	hardStop, cutRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutRequests()
-	acks := make(chan ack, f.opts.Window)
-	client, err := posthog.NewWithConfig(f.opts.APIKey, posthog.Config{
-		Endpoint:   strings.TrimSuffix(f.opts.Host, "/"),
-		Interval:   f.opts.Interval,
-		Transport:  &watchTransport{next: f.opts.Transport, ctx: hardStop, log: f.opts.Log},
-		Logger:     quietLogger{},
-		Callback:   callback(acks),
-		RetryAfter: f.opts.RetryAfter,
-	})
+	// Room for an answer to every line held, from either client.
+	acks := make(chan ack, 2*f.opts.Window)
+	transport := &watchTransport{next: f.opts.Transport, ctx: hardStop, log: f.opts.Log, limiter: limiter,
+		metrics: f.opts.Metrics, key: f.opts.APIKey, refused: map[string]refusal{}}
+	newClient := func(batchSize int) (posthog.Client, error) {
+		return posthog.NewWithConfig(f.opts.APIKey, posthog.Config{
+			Endpoint:   strings.TrimSuffix(f.opts.Host, "/"),
+			Interval:   f.opts.Interval,
+			BatchSize:  batchSize,
+			Transport:  transport,
+			Logger:     quietLogger{},
+			Callback:   callback(acks),
+			RetryAfter: f.opts.RetryAfter,
+		})
+	}
+	client, err := newClient(0)
 	if err != nil {
+		return fmt.Errorf("setting up the PostHog client: %w", err)
+	}
+	// Events of a batch that PostHog refused for good are sent again one
+	// by one, so that only the ones refused alone are dead-lettered.
+	alone, err := newClient(1)
+	if err != nil {
+		_ = client.Close()
 		return fmt.Errorf("setting up the PostHog client: %w", err)
 	}
 	f.opts.Log.Info("Forwarding events to PostHog.", "host", f.opts.Host)
 
-	l := &loop{f: f, client: client, tail: newTail(f.file, f.acknowledged.Load()),
-		byUUID: map[string][]*entry{}, saved: f.acknowledged.Load()}
+	l := &loop{f: f, client: client, alone: alone, transport: transport, limiter: limiter, byUUID: map[string][]*entry{}}
 	tick := time.NewTicker(f.opts.Poll)
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		l.fill()
+		l.retryDeadLetters()
 		l.save()
 		select {
 		case a := <-acks:
@@ -239,6 +216,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	closed := make(chan struct{})
 	go func() {
 		_ = client.Close()
+		_ = alone.Close()
 		close(closed)
 	}()
 	grace := time.NewTimer(f.opts.Grace)
@@ -267,74 +245,68 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	return nil
 }
 
-// entry is one line between the acknowledged offset and the read position.
+// entry is one line between the acknowledged position and the read
+// position.
 type entry struct {
-	end   int64 // the offset just past its newline
-	done  bool  // acknowledged, or skipped
+	pos   record.Position
+	line  []byte // as read, for the dead-letter file
+	done  bool   // acknowledged, skipped or dead-lettered
 	event posthog.Capture
+	// refused is PostHog's refusal of the event alone, while it could not
+	// be written to the dead-letter file yet.
+	refused *refusal
 }
 
 // loop is Run's state; only Run's goroutine touches it.
 type loop struct {
-	f      *Forwarder
-	client posthog.Client
-	tail   *tail
+	f         *Forwarder
+	client    posthog.Client // batches
+	alone     posthog.Client // one event a batch
+	transport *watchTransport
+	limiter   *logsummary.Limiter
 	// pending are the lines read and not yet under the acknowledged
-	// offset, in file order; never more than Options.Window.
+	// position, in file order; never more than Options.Window.
 	pending []*entry
 	// byUUID are the entries handed to posthog-go and not yet answered,
 	// by uuid, oldest first (one event written twice has two).
 	byUUID map[string][]*entry
-	saved  int64 // the offset last written to the cursor file
-	shrunk bool  // the file was found shorter than what was read
+	// unwritten are entries refused for good that the dead-letter file
+	// could not take yet.
+	unwritten []*entry
 }
 
 // fill reads lines while the window has room and hands each to posthog-go.
 func (l *loop) fill() {
+	rec := l.f.rec
+	rec.Check()
 	for len(l.pending) < l.f.opts.Window {
-		line, end, ok, err := l.tail.next()
+		line, pos, ok, err := rec.Next()
 		if err != nil {
-			l.f.opts.Log.Warn("Could not read the output file; trying again.", "error", err)
+			l.limiter.Warn("read", "Could not read the output file; trying again.", "error", err)
 			return
 		}
 		if !ok {
-			l.checkShrunk()
-			return
+			break
 		}
-		e := &entry{end: end}
+		e := &entry{pos: pos}
 		l.pending = append(l.pending, e)
 		capture, err := toCapture(line)
 		if err != nil {
 			// Never the line itself: only where it ends.
-			l.f.opts.Log.Warn("Skipped a line that is not an event.", "offset", end, "reason", err.Error())
+			l.limiter.Warn("skip", "Skipped a line that is not an event.", "offset", pos.Offset(), "reason", err.Error())
 			l.f.skipped.Add(1)
+			l.f.opts.Metrics.skipped()
 			e.done = true
 			continue
 		}
-		e.event = capture
-		l.enqueue(e)
+		e.line, e.event = line, capture
+		l.enqueue(l.client, e)
 	}
 	l.advance()
 }
 
-// checkShrunk warns, once, when the file is shorter than what was read of
-// it: someone truncated or replaced it under collect (a copytruncate), and
-// its new lines sit where this forwarder will not look until a restart,
-// which starts over from the top (see New).
-func (l *loop) checkShrunk() {
-	if l.shrunk {
-		return
-	}
-	info, err := l.f.file.Stat()
-	if err != nil || info.Size() >= l.tail.pos {
-		return
-	}
-	l.shrunk = true
-	l.f.opts.Log.Warn("The output file shrank under collect; restart collect to forward what it holds now.")
-}
-
-func (l *loop) enqueue(e *entry) {
-	if err := l.client.Enqueue(e.event); err != nil {
+func (l *loop) enqueue(client posthog.Client, e *entry) {
+	if err := client.Enqueue(e.event); err != nil {
 		// Only after Close, which Run calls last; the line stays
 		// unacknowledged and is sent on the next start.
 		return
@@ -344,7 +316,9 @@ func (l *loop) enqueue(e *entry) {
 
 // handle records one answer. A failed line (posthog-go gave up after its
 // retries) is handed over again while running, so nothing is ever dropped;
-// on the way out it stays for the next start.
+// on the way out it stays for the next start. A line that PostHog refused
+// for good is sent again alone when it came in a batch with others, and
+// goes to the dead-letter file when it was refused alone.
 func (l *loop) handle(a ack, running bool) {
 	queue := l.byUUID[a.uuid]
 	if len(queue) == 0 {
@@ -356,92 +330,70 @@ func (l *loop) handle(a ack, running bool) {
 	} else {
 		l.byUUID[a.uuid] = queue[1:]
 	}
-	if !a.ok {
-		if running {
-			l.enqueue(e)
-		}
+	if a.ok {
+		e.done = true
+		l.f.forwarded.Add(1)
+		l.f.opts.Metrics.forwarded()
+		l.advance()
 		return
 	}
+	refused, isRefused := l.transport.takeRefusal(a.uuid)
+	switch {
+	case !running:
+	case isRefused && refused.batch > 1:
+		l.enqueue(l.alone, e)
+	case isRefused:
+		e.refused = &refused
+		l.deadLetter(e)
+	default:
+		l.enqueue(l.client, e)
+	}
+}
+
+// deadLetter writes e, refused for good, to the dead-letter file and moves
+// on; when the file cannot take it, it is tried again on the next round.
+func (l *loop) deadLetter(e *entry) {
+	if err := l.f.dead.write(l.f.opts.Now(), *e.refused, e.line); err != nil {
+		l.limiter.Error("dead-letter", "Could not write to the dead-letter file; trying again.", "error", err)
+		l.unwritten = append(l.unwritten, e)
+		return
+	}
+	l.limiter.Warn("dead-lettered", "PostHog refused an event for good; it is in the dead-letter file.",
+		"status", e.refused.status, "file", filepath.Base(DeadLetterPath(l.f.rec.Path())))
 	e.done = true
-	l.f.forwarded.Add(1)
+	l.f.deadLettered.Add(1)
+	l.f.opts.Metrics.deadLettered(e.refused.status)
 	l.advance()
 }
 
-// advance moves the acknowledged offset over the done prefix.
+// retryDeadLetters tries again the entries the dead-letter file could not
+// take.
+func (l *loop) retryDeadLetters() {
+	waiting := l.unwritten
+	l.unwritten = nil
+	for _, e := range waiting {
+		l.deadLetter(e)
+	}
+}
+
+// advance moves the acknowledged position over the done prefix.
 func (l *loop) advance() {
 	n := 0
 	for n < len(l.pending) && l.pending[n].done {
-		l.f.acknowledged.Store(l.pending[n].end)
+		l.f.rec.Acknowledge(l.pending[n].pos)
 		n++
 	}
 	if n > 0 {
+		clear(l.pending[:n])
 		l.pending = append(l.pending[:0], l.pending[n:]...)
 	}
 }
 
-// save writes the acknowledged offset when it moved.
+// save writes the acknowledged offsets when they moved.
 func (l *loop) save() {
-	offset := l.f.acknowledged.Load()
-	if offset == l.saved {
-		return
-	}
-	if err := writeCursor(CursorPath(l.f.path), offset); err != nil {
-		// A full disk: forwarding goes on, and the offset is saved
+	if err := l.f.rec.Save(); err != nil {
+		// A full disk: forwarding goes on, and the offsets are saved
 		// once there is room; a crash meanwhile only re-sends.
-		l.f.opts.Log.Warn("Could not save how far PostHog acknowledged; trying again.", "error", err)
-		return
+		l.limiter.Warn("save", "Could not save how far PostHog acknowledged; trying again.", "error", err)
 	}
-	l.saved = offset
-}
-
-// readCursor reads the acknowledged offset; a missing file is offset 0.
-func readCursor(path string) (int64, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading the acknowledged offset: %w", err)
-	}
-	offset, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil || offset < 0 {
-		return 0, errors.New("the acknowledged offset is not a number")
-	}
-	return offset, nil
-}
-
-// checkOffset makes sure offset can be one this program saved for file: at
-// most its size, and just past a newline.
-func checkOffset(file *os.File, offset int64) error {
-	if offset == 0 {
-		return nil
-	}
-	info, err := file.Stat()
-	if err != nil {
-		return fmt.Errorf("reading the output file's size: %w", err)
-	}
-	if offset > info.Size() {
-		return errors.New("the output file is shorter than the acknowledged offset")
-	}
-	var b [1]byte
-	if _, err := file.ReadAt(b[:], offset-1); err != nil {
-		return fmt.Errorf("reading the output file: %w", err)
-	}
-	if b[0] != '\n' {
-		return errors.New("the acknowledged offset is not at the end of a line")
-	}
-	return nil
-}
-
-// writeCursor replaces the offset file whole (a temporary file renamed over
-// it), so that a crash leaves the old offset or the new, never a torn one.
-func writeCursor(path string, offset int64) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(offset, 10)+"\n"), 0o600); err != nil {
-		return fmt.Errorf("writing the acknowledged offset: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("saving the acknowledged offset: %w", err)
-	}
-	return nil
 }

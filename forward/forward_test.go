@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tbot-telemetry/tbot-telemetry/collect/record"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/forward"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -69,27 +71,33 @@ func appendEvents(t testing.TB, path string, n int) []string {
 	return lines
 }
 
-// running is a forwarder whose Run goes on in the background.
+// running is a forwarder whose Run goes on in the background, on the
+// output file opened as a queue.
 type running struct {
 	f    *forward.Forwarder
+	rec  *record.File
 	stop context.CancelFunc
 	done chan error
 }
 
 func start(t testing.TB, path string, opts forward.Options) *running {
 	t.Helper()
-	f, err := forward.New(path, opts)
+	rec, err := record.Open(path, record.Options{Follow: true, Log: opts.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := forward.New(rec, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{f: f, stop: cancel, done: make(chan error, 1)}
+	r := &running{f: f, rec: rec, stop: cancel, done: make(chan error, 1)}
 	go func() { r.done <- f.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-r.done })
+	t.Cleanup(func() { cancel(); <-r.done; rec.Close() })
 	return r
 }
 
-// end stops the forwarder and waits for Run to return.
+// end stops the forwarder, waits for Run to return and closes the file.
 func (r *running) end(t testing.TB) {
 	t.Helper()
 	r.stop()
@@ -102,38 +110,46 @@ func (r *running) end(t testing.TB) {
 	case <-time.After(bound):
 		t.Fatal("Run did not return")
 	}
+	if err := r.rec.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func readOffset(t *testing.T, path string) int64 {
+// backlog is what a collect started now on path would have left to
+// forward, in bytes and lines, and what it would log at its start.
+func backlog(t *testing.T, path string) (bytes, lines int64, logs string) {
 	t.Helper()
-	b, err := os.ReadFile(forward.CursorPath(path))
-	if errors.Is(err, os.ErrNotExist) {
-		return 0 // nothing acknowledged yet
-	}
+	var out testsupport.LockedBuffer
+	rec, err := record.Open(path, record.Options{Follow: true, Log: slog.New(slog.NewTextHandler(&out, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	defer rec.Close()
+	bytes, lines = rec.Backlog()
+	return bytes, lines, out.String()
 }
 
-func fileSize(t *testing.T, path string) int64 {
+// waitForwarded waits until nothing of the file waits for PostHog.
+func waitForwarded(t *testing.T, r *running) {
 	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(bound)
+	for {
+		if b, l := r.rec.Backlog(); b == 0 && l == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, l := r.rec.Backlog()
+			t.Fatalf("%d bytes, %d lines still wait for PostHog", b, l)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return info.Size()
 }
 
 // Each line arrives as PostHog's capture API reads it: its name,
 // distinct_id and timestamp, the nine properties exactly as written, the
 // uuid derived from the event, and what keeps PostHog from recording the
 // sender's address; the key is in the request and nowhere in the logs.
-func TestForwardsEachLineAsWritten(t *testing.T) {
+func TestForwardsEachEventLineAsWritten(t *testing.T) {
 	ph := testsupport.StartPostHog(t, testKey)
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	lines := appendEvents(t, path, 25)
@@ -192,8 +208,8 @@ func TestForwardsEachLineAsWritten(t *testing.T) {
 			}
 		}
 	}
-	if got, want := readOffset(t, path), fileSize(t, path); got != want {
-		t.Errorf("acknowledged offset %d after a clean stop, want the file's size %d", got, want)
+	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
+		t.Errorf("%d bytes, %d lines left to forward after a clean stop, want none", b, l)
 	}
 	if strings.Contains(logs.String(), testKey) {
 		t.Errorf("the key is in the logs:\n%s", logs.String())
@@ -254,8 +270,8 @@ func TestOutageThenRefusalsThenSlowness(t *testing.T) {
 			t.Errorf("uuid %s is not derived from its event", e.UUID)
 		}
 	}
-	if got, want := readOffset(t, path), fileSize(t, path); got != want {
-		t.Errorf("acknowledged offset %d, want %d", got, want)
+	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
+		t.Errorf("%d bytes, %d lines left to forward, want none", b, l)
 	}
 	out := logs.String()
 	for _, want := range []string{`status=unreachable`, `status=5xx`, "PostHog accepts events again."} {
@@ -291,8 +307,8 @@ func TestOffsetAdvancesOnlyOverAContiguousPrefix(t *testing.T) {
 	appendEvents(t, path, 10)
 	ph.WaitFor(t, 10, bound)
 	r.end(t)
-	if got := readOffset(t, path); got != 0 {
-		t.Errorf("acknowledged offset %d while the first %d lines were never acknowledged, want 0", got, len(first))
+	if _, l, _ := backlog(t, path); l != 20 {
+		t.Errorf("%d lines left to forward while the first %d lines were never acknowledged, want all 20", l, len(first))
 	}
 	r = start(t, path, fastOptions(ph.URL, &logs))
 	ph.WaitFor(t, 20, bound)
@@ -334,11 +350,11 @@ func TestReadsAtMostWindowAhead(t *testing.T) {
 // An offset that cannot belong to the file (the file was replaced by a
 // shorter one) starts over from the top rather than skipping lines; a
 // line that is not an event is passed over without being logged.
-func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
+func TestOffsetThatDoesNotFitAndWhatIsNotAnEvent(t *testing.T) {
 	ph := testsupport.StartPostHog(t, testKey)
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	appendEvents(t, path, 3)
-	if err := os.WriteFile(forward.CursorPath(path), []byte("999999\n"), 0o600); err != nil {
+	if err := os.WriteFile(record.CursorPath(path), []byte("999999\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -353,20 +369,14 @@ func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
 	var logs testsupport.LockedBuffer
 	r := start(t, path, fastOptions(ph.URL, &logs))
 	ph.WaitFor(t, 5, bound)
-	deadline := time.Now().Add(bound)
-	for readOffset(t, path) != fileSize(t, path) {
-		if time.Now().After(deadline) {
-			t.Fatal("the offset never reached the end of the file")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForwarded(t, r)
 	r.end(t)
 	ph.Check(t)
 	if st := r.f.Stats(); st.Skipped != 1 || st.Forwarded != 5 {
 		t.Errorf("stats %+v, want 5 forwarded and 1 skipped", st)
 	}
 	out := logs.String()
-	if !strings.Contains(out, "does not fit") || !strings.Contains(out, "Skipped a line") || strings.Contains(out, "secret-half") {
+	if !strings.Contains(out, "not the one the offset file describes") || !strings.Contains(out, "Skipped a line") || strings.Contains(out, "secret-half") {
 		t.Errorf("logs:\n%s", out)
 	}
 }
@@ -375,16 +385,12 @@ func TestOffsetThatDoesNotFitAndLinesThatAreNotEvents(t *testing.T) {
 func TestWaitingIsTheBacklog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	lines := appendEvents(t, path, 7)
-	if err := os.WriteFile(forward.CursorPath(path), []byte(strconv.Itoa(len(lines[0])+len(lines[1]))), 0o600); err != nil {
+	// An offset file as an earlier release wrote it: the bare offset.
+	if err := os.WriteFile(record.CursorPath(path), []byte(strconv.Itoa(len(lines[0])+len(lines[1]))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs testsupport.LockedBuffer
-	f, err := forward.New(path, fastOptions("http://127.0.0.1:1", &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.Waiting(); err != nil || n != 5 {
-		t.Errorf("Waiting() = %d, %v; want 5", n, err)
+	if b, l, logs := backlog(t, path); l != 5 || b != int64(len(strings.Join(lines[2:], ""))) || logs != "" {
+		t.Errorf("backlog %d bytes, %d lines, logging %q; want the last 5 lines, silently", b, l, logs)
 	}
 }
 
@@ -407,32 +413,198 @@ func TestStopFlushesAndSavesTheOffset(t *testing.T) {
 	if distinct, _, _ := ph.Counts(); distinct != 5 {
 		t.Errorf("%d events sent by the stop, want 5", distinct)
 	}
-	if got, want := readOffset(t, path), fileSize(t, path); got != want {
-		t.Errorf("acknowledged offset %d after the stop, want %d", got, want)
+	if b, l, _ := backlog(t, path); b != 0 || l != 0 {
+		t.Errorf("%d bytes, %d lines left after the stop, want none", b, l)
 	}
 }
 
-// A file truncated under a running forwarder is reported, once.
-func TestWarnsWhenTheFileShrinks(t *testing.T) {
+// A restart on a fully acknowledged file (the offset at the file's end, as
+// a clean stop leaves it) forwards nothing and warns about nothing.
+func TestRestartOnAFullyAcknowledgedFile(t *testing.T) {
 	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	appendEvents(t, path, 12)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	ph.WaitFor(t, 12, bound)
+	r.end(t)
+	_, _, requests := ph.Counts()
+
+	var again testsupport.LockedBuffer
+	r = start(t, path, fastOptions(ph.URL, &again))
+	// One new line, after the twelve: once it has arrived, and the stop
+	// has flushed everything, whatever the restart would have sent again
+	// has arrived too.
+	appendEvents(t, path, 1)
+	ph.WaitFor(t, 13, bound)
+	r.end(t)
+	if _, received, after := ph.Counts(); received != 13 || after != requests+1 {
+		t.Errorf("%d events received in %d requests, want 13 in %d: nothing sent again after the restart", received, after, requests+1)
+	}
+	if st := r.f.Stats(); st != (forward.Stats{Forwarded: 1}) {
+		t.Errorf("stats %+v after the restart, want the one new line forwarded", st)
+	}
+	if out := again.String(); strings.Contains(out, "level=WARN") || strings.Contains(out, "level=ERROR") {
+		t.Errorf("the restart warns:\n%s", out)
+	}
+}
+
+// An event that PostHog refuses for good (400) in a batch with others: the
+// others arrive, the batch's events are tried alone, and the refused one
+// goes to the dead-letter file with PostHog's status and answer; the
+// offset moves past it, and PostHog is asked a bounded number of times.
+func TestDeadLettersWhatPostHogRefusesForGood(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	lines := appendEvents(t, path, 30)
+	var bad struct {
+		DistinctID string `json:"distinct_id"`
+	}
+	if err := json.Unmarshal([]byte(lines[17]), &bad); err != nil {
+		t.Fatal(err)
+	}
+	ph.RefuseEvent(bad.DistinctID, http.StatusBadRequest)
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	waitForwarded(t, r)
+	r.end(t)
+	ph.Check(t)
+	if distinct, _, requests := ph.Counts(); distinct != 29 || requests > 40 {
+		t.Errorf("%d events at PostHog in %d requests, want the 29 good ones in a bounded number", distinct, requests)
+	}
+	if st := r.f.Stats(); st.DeadLettered != 1 {
+		t.Errorf("stats %+v, want one dead letter", st)
+	}
+	dead := strings.Split(strings.TrimSpace(testsupport.ReadFile(t, forward.DeadLetterPath(path))), "\n")
+	if len(dead) != 1 {
+		t.Fatalf("dead-letter file:\n%s", strings.Join(dead, "\n"))
+	}
+	var letter forward.DeadLetter
+	if err := json.Unmarshal([]byte(dead[0]), &letter); err != nil {
+		t.Fatal(err)
+	}
+	if letter.Status != 400 || !strings.Contains(letter.Reason, "the stand-in refuses this event") ||
+		string(letter.EventLine) != strings.TrimSuffix(lines[17], "\n") {
+		t.Errorf("dead letter %+v, want status 400, PostHog's answer and the line", letter)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, letter.Time); err != nil {
+		t.Errorf("time %q: %v", letter.Time, err)
+	}
+	if strings.Contains(logs.String(), testKey) || strings.Contains(testsupport.ReadFile(t, forward.DeadLetterPath(path)), testKey) {
+		t.Error("the key is in the logs or the dead-letter file")
+	}
+}
+
+// A refusal of the key (401, 403) is not the events' fault: nothing is
+// dead-lettered, and the events wait for the key to be fixed.
+func TestAKeyRefusalIsNotDeadLettered(t *testing.T) {
+	ph := testsupport.StartPostHog(t, "phc_another-project")
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	appendEvents(t, path, 5)
 	var logs testsupport.LockedBuffer
 	r := start(t, path, fastOptions(ph.URL, &logs))
-	ph.WaitFor(t, 5, bound)
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(bound)
-	for !strings.Contains(logs.String(), "shrank") {
+	for _, _, requests := ph.Counts(); requests < 5; _, _, requests = ph.Counts() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no warning:\n%s", logs.String())
+			t.Fatal("no requests")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond)
 	r.end(t)
-	if n := strings.Count(logs.String(), "shrank"); n != 1 {
-		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	if _, err := os.Stat(forward.DeadLetterPath(path)); err == nil {
+		t.Error("a dead-letter file for a refused key")
+	}
+	if _, l, _ := backlog(t, path); l != 5 {
+		t.Errorf("%d lines wait, want all 5", l)
+	}
+	if n := strings.Count(logs.String(), "refuses the project API key"); n != 2 || !strings.Contains(logs.String(), "repeated=") {
+		t.Errorf("%d lines about the key, want 2: the first, and on the way out how many more (the rest counted):\n%s", n, logs.String())
+	}
+}
+
+// Requests sent into a hang that fail only after PostHog accepts again
+// (old requests timing out) do not make the logs flap between "retrying"
+// and "accepts again".
+func TestOldRequestsDoNotFlap(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	var logs testsupport.LockedBuffer
+	opts := fastOptions(ph.URL, &logs)
+	hang := make(chan struct{})
+	hanging := make(chan struct{}, 10)
+	var n atomic.Int64
+	next := opts.Transport
+	opts.Transport = roundTripper(func(req *http.Request) (*http.Response, error) {
+		if n.Add(1) <= 2 {
+			hanging <- struct{}{}
+			<-hang
+			return nil, errors.New("timed out")
+		}
+		return next.RoundTrip(req)
+	})
+	r := start(t, path, opts)
+	appendEvents(t, path, 3)
+	<-hanging
+	appendEvents(t, path, 3)
+	<-hanging
+	// PostHog is back: a newer batch is accepted, then the two old ones
+	// fail.
+	appendEvents(t, path, 3)
+	ph.WaitFor(t, 3, bound)
+	close(hang)
+	ph.WaitFor(t, 9, bound)
+	r.end(t)
+	out := logs.String()
+	if strings.Contains(out, "retrying") || strings.Contains(out, "accepts events again") {
+		t.Errorf("the logs flap on old requests:\n%s", out)
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// The forwarder follows the queue through a move and a copytruncate while
+// it runs: every event arrives once.
+func TestForwardsThroughRotations(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.jsonl")
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	write := func(n int) {
+		t.Helper()
+		for range n {
+			req := testsupport.Event()
+			req.DistinctId = uuid.NewString()
+			line, err := event.MarshalLine(req, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.rec.Write(line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(10)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	write(10)
+	ph.WaitFor(t, 20, bound)
+	write(10)
+	if err := os.WriteFile(path+".2", []byte(testsupport.ReadFile(t, path)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	write(10)
+	ph.WaitFor(t, 40, bound)
+	waitForwarded(t, r)
+	r.end(t)
+	ph.Check(t)
+	if distinct, _, _ := ph.Counts(); distinct != 40 {
+		t.Errorf("%d events at PostHog, want 40", distinct)
 	}
 }

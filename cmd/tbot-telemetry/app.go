@@ -125,6 +125,8 @@ func run(ctx context.Context, args []string, sys *system) error {
 	collect.Flag("output", "Append lines to FILE instead of stdout.").PlaceHolder("FILE").StringVar(&collectFlags.output)
 	collect.Flag("posthog-host", "Also forward every event to this PostHog (e.g. https://us.i.posthog.com); needs --output, and the project API key in $POSTHOG_API_KEY or --posthog-api-key-file.").PlaceHolder("URL").StringVar(&collectFlags.posthogHost)
 	collect.Flag("posthog-api-key-file", "Read the PostHog project API key from FILE (default: $POSTHOG_API_KEY).").PlaceHolder("FILE").StringVar(&collectFlags.posthogKeyFile)
+	collect.Flag("tls-cert-file", "Serve HTTPS (TLS 1.2+) with this PEM certificate chain, read again on SIGHUP; needs --tls-key-file.").PlaceHolder("FILE").StringVar(&collectFlags.tlsCertFile)
+	collect.Flag("tls-key-file", "The PEM private key of --tls-cert-file.").PlaceHolder("FILE").StringVar(&collectFlags.tlsKeyFile)
 
 	app.Command("version", "Print this program's version.")
 

@@ -13,25 +13,36 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/tbot-telemetry/tbot-telemetry/collect"
+	"github.com/tbot-telemetry/tbot-telemetry/collect/record"
 	"github.com/tbot-telemetry/tbot-telemetry/forward"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/logsummary"
 )
 
-// collectFlags are the flags of collect.
+// collectFlags are the flags of collect (docs/collect.md).
 type collectFlags struct {
 	listen, output              string
 	posthogHost, posthogKeyFile string
+	tlsCertFile, tlsKeyFile     string
 }
 
-// runCollect is `collect`: a local receiver that writes each accepted event
-// as one JSON line to stdout or appends it to output, and with
-// --posthog-host also forwards the lines to PostHog. SIGTERM and SIGINT (or
-// the end of ctx) stop it after the requests in flight are answered; a
-// second signal stops it at once.
+// posthogKeyEnv is where collect takes the project API key from, unless
+// --posthog-api-key-file names a file.
+const posthogKeyEnv = "POSTHOG_API_KEY"
+
+// runCollect is `collect`: a receiver that writes each accepted event as
+// one JSON line to stdout or appends it to output, and with --posthog-host
+// also forwards the lines to PostHog. SIGTERM and SIGINT (or the end of
+// ctx) stop it after the requests in flight are answered; a second signal
+// stops it at once. SIGHUP reads the TLS certificate again and looks at
+// the output file.
 func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -39,38 +50,56 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	defer stopSignals()
 	log := newLogger(sys.stderr, "text", false)
 
+	if m := flags.check(); m != nil {
+		return collectMisuse(sys, m)
+	}
 	var fwdOpts *forward.Options
 	if flags.posthogHost != "" {
 		if fwdOpts, err = forwardOptions(sys, flags, log); err != nil {
 			return err
 		}
-	} else if flags.posthogKeyFile != "" {
-		return collectMisuse(sys, &misuse{flag: "--posthog-api-key-file", problem: "--posthog-api-key-file is for --posthog-host."})
+	}
+	var cert *collect.Certificate
+	if flags.tlsCertFile != "" {
+		if cert, err = collect.LoadCertificate(flags.tlsCertFile, flags.tlsKeyFile); err != nil {
+			return err
+		}
 	}
 
+	limiter := logsummary.New(log, logsummary.DefaultInterval, sys.now)
+	limiterCtx, stopLimiter := context.WithCancel(context.WithoutCancel(ctx))
+	limiterDone := make(chan struct{})
+	go func() {
+		defer close(limiterDone)
+		limiter.Run(limiterCtx)
+	}()
+	// Whatever is counted is summarised before the last line.
+	flushLogs := func() { stopLimiter(); <-limiterDone }
+	defer flushLogs()
+
 	var w io.Writer = sys.stdout
+	var rec *record.File
 	if flags.output != "" {
-		f, openErr := os.OpenFile(flags.output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if openErr != nil {
-			return fmt.Errorf("opening the output file: %w", openErr)
+		rec, err = record.Open(flags.output, record.Options{Follow: fwdOpts != nil, Log: log, Limiter: limiter, PID: os.Getpid()})
+		if err != nil {
+			return err
 		}
 		defer func() {
-			// Lines are not synced one by one (see collect's writeLine);
-			// one sync on the way out makes a clean stop durable. Pipes
-			// and terminals cannot sync, and need not.
-			syncErr := f.Sync()
-			if errors.Is(syncErr, syscall.EINVAL) {
-				syncErr = nil
-			}
-			if closeErr := errors.Join(syncErr, f.Close()); closeErr != nil {
+			if closeErr := rec.Close(); closeErr != nil {
 				err = errors.Join(err, fmt.Errorf("closing the output file: %w", closeErr))
 			}
 		}()
-		w = f
+		w = rec
 	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	receiver := collect.NewReceiver(w, collect.Options{Now: sys.now, Log: log, Limiter: limiter, Metrics: collect.NewMetrics(registry)})
 	var fwd *forward.Forwarder
 	if fwdOpts != nil {
-		if fwd, err = forward.New(flags.output, *fwdOpts); err != nil {
+		fwdOpts.Limiter = limiter
+		fwdOpts.Metrics = forward.NewMetrics(registry, rec.Backlog)
+		if fwd, err = forward.New(rec, *fwdOpts); err != nil {
 			return err
 		}
 	}
@@ -79,17 +108,26 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
-	recorded := &countingWriter{w: w}
-	path, h := collect.NewHandler(recorded, sys.now, log)
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	mux.Handle(receiver.Path(), receiver)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	serveOpts := collect.ServeOptions{Log: log, Limiter: limiter}
+	if cert != nil {
+		serveOpts.TLS = cert.TLSConfig()
+	}
+	stopReloads := reloadOnSIGHUP(log, cert, rec)
+	defer stopReloads()
 	// The operator's own address, printed so that --listen 127.0.0.1:0
 	// is usable.
-	log.Info("Collecting tbot events.", "listen", ln.Addr().String())
-	if fwd == nil {
-		return collect.Serve(ctx, ln, mux, log)
+	if cert != nil {
+		log.Info("Collecting tbot events.", "listen", ln.Addr().String(), "tls", true)
+	} else {
+		log.Info("Collecting tbot events.", "listen", ln.Addr().String())
 	}
-	mux.Handle("GET /healthz", healthHandler(recorded, fwd))
+	if fwd == nil {
+		return collect.Serve(ctx, ln, mux, serveOpts)
+	}
+	mux.Handle("GET /healthz", healthHandler(receiver, rec, fwd))
 
 	// The forwarder outlives the receiver's drain, so that the lines
 	// written meanwhile are sent before the end too.
@@ -97,38 +135,71 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	defer stopForwarding()
 	forwarded := make(chan error, 1)
 	go func() { forwarded <- fwd.Run(fwdCtx) }()
-	serveErr := collect.Serve(ctx, ln, mux, log)
+	serveErr := collect.Serve(ctx, ln, mux, serveOpts)
 	stopForwarding()
 	fwdErr := <-forwarded
-	waiting, waitingErr := fwd.Waiting()
-	if waitingErr != nil {
-		waiting = -1
-	}
-	log.Info("Stopped.", "recorded", recorded.lines.Load(), "forwarded", fwd.Stats().Forwarded, "waiting", waiting)
+	_, waiting := rec.Backlog()
+	st := fwd.Stats()
+	flushLogs()
+	// docs/collect.md quotes this line; a test holds the two together.
+	log.Info("Stopped.", "recorded", receiver.Written(), "forwarded", st.Forwarded, "waiting", waiting, "dead_lettered", st.DeadLettered)
 	return errors.Join(serveErr, fwdErr)
 }
 
-// forwardOptions checks the flags that forwarding needs and reads the key.
+// check finds a misuse of collect's flags that needs nothing read.
+func (flags *collectFlags) check() *misuse {
+	if listen := flags.listen; listen != "" && strings.Trim(listen, "0123456789") == "" {
+		return &misuse{flag: "--listen", value: listen, problem: "--listen needs an address with a port, not a port alone.",
+			hint: "write :" + listen + " to listen on every interface, or 127.0.0.1:" + listen + " for this machine only"}
+	}
+	switch {
+	case flags.tlsCertFile != "" && flags.tlsKeyFile == "":
+		return &misuse{flag: "--tls-cert-file", problem: "--tls-cert-file needs --tls-key-file, the certificate's private key."}
+	case flags.tlsKeyFile != "" && flags.tlsCertFile == "":
+		return &misuse{flag: "--tls-key-file", problem: "--tls-key-file needs --tls-cert-file, the certificate it is the key of."}
+	case flags.posthogHost == "" && flags.posthogKeyFile != "":
+		return &misuse{flag: "--posthog-api-key-file", problem: "--posthog-api-key-file is for --posthog-host."}
+	case flags.posthogHost != "" && flags.output == "":
+		return &misuse{flag: "--posthog-host", problem: "--posthog-host needs --output: the file is the record that is forwarded."}
+	}
+	if flags.posthogHost != "" {
+		host, err := url.Parse(flags.posthogHost)
+		if err != nil || (host.Scheme != "https" && host.Scheme != "http") || host.Host == "" || host.RawQuery != "" || host.User != nil {
+			return &misuse{flag: "--posthog-host", problem: "--posthog-host must be an http or https URL.", hint: "such as https://us.i.posthog.com"}
+		}
+	}
+	return nil
+}
+
+// forwardOptions reads the project API key, from the file that
+// --posthog-api-key-file names (which wins) or from POSTHOG_API_KEY, and
+// makes the forwarder's options.
 func forwardOptions(sys *system, flags *collectFlags, log *slog.Logger) (*forward.Options, error) {
-	if flags.output == "" {
-		return nil, collectMisuse(sys, &misuse{flag: "--posthog-host", problem: "--posthog-host needs --output: the file is the record that is forwarded."})
-	}
-	host, err := url.Parse(flags.posthogHost)
-	if err != nil || (host.Scheme != "https" && host.Scheme != "http") || host.Host == "" || host.RawQuery != "" || host.User != nil {
-		return nil, collectMisuse(sys, &misuse{flag: "--posthog-host", problem: "--posthog-host must be an http or https URL.", hint: "such as https://us.i.posthog.com"})
-	}
-	key := sys.env["POSTHOG_API_KEY"]
-	if flags.posthogKeyFile != "" {
+	envKey, inEnv := sys.env[posthogKeyEnv]
+	var key string
+	switch {
+	case flags.posthogKeyFile != "":
 		b, err := os.ReadFile(flags.posthogKeyFile)
 		if err != nil {
 			// The path, never the content.
 			return nil, fmt.Errorf("reading the PostHog API key file: %w", err)
 		}
-		key = string(b)
-	}
-	key = strings.TrimSpace(key)
-	if key == "" {
-		return nil, collectMisuse(sys, &misuse{flag: "--posthog-host", problem: "--posthog-host needs the project API key.", hint: "put it in POSTHOG_API_KEY or a file named by --posthog-api-key-file"})
+		key = strings.TrimSpace(string(b))
+		if key == "" {
+			m := &misuse{flag: "--posthog-api-key-file", problem: "--posthog-api-key-file names an empty file."}
+			if strings.TrimSpace(envKey) != "" {
+				m.hint = "the file is read instead of " + posthogKeyEnv + ": put the key in it, or leave the flag out"
+			}
+			return nil, collectMisuse(sys, m)
+		}
+	case !inEnv:
+		return nil, collectMisuse(sys, &misuse{flag: "--posthog-host", problem: "--posthog-host needs the project API key.",
+			hint: "put it in " + posthogKeyEnv + " or in a file named by --posthog-api-key-file"})
+	default:
+		key = strings.TrimSpace(envKey)
+		if key == "" {
+			return nil, collectMisuse(sys, &misuse{flag: "--posthog-host", problem: posthogKeyEnv + " is empty; --posthog-host needs the project API key."})
+		}
 	}
 	opts := sys.forwardTuning
 	opts.Host = strings.TrimSuffix(flags.posthogHost, "/")
@@ -138,41 +209,65 @@ func forwardOptions(sys *system, flags *collectFlags, log *slog.Logger) (*forwar
 		opts.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	opts.Log = log
+	opts.Now = sys.now
 	return &opts, nil
 }
 
-// countingWriter counts the lines the receiver wrote: it writes each whole
-// line in one call.
-type countingWriter struct {
-	w     io.Writer
-	lines atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	if err == nil {
-		c.lines.Add(1)
-	}
-	return n, err
-}
-
 // healthHandler answers GET /healthz, when forwarding, with how many events
-// were recorded and forwarded since the start, the acknowledged offset, and
-// how many bytes of the file wait for PostHog.
-func healthHandler(recorded *countingWriter, fwd *forward.Forwarder) http.Handler {
+// were recorded, forwarded and dead-lettered since the start, the
+// acknowledged offset in the output file, and how many bytes and lines
+// (across the output file and the files moved away from it) wait for
+// PostHog.
+func healthHandler(receiver *collect.Receiver, rec *record.File, fwd *forward.Forwarder) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		st := fwd.Stats()
+		waitingBytes, waitingLines := rec.Backlog()
 		health := map[string]int64{
-			"recorded":            recorded.lines.Load(),
+			"recorded":            receiver.Written(),
 			"forwarded":           st.Forwarded,
-			"acknowledged_offset": st.Acknowledged,
-		}
-		if size, err := fwd.Size(); err == nil {
-			health["waiting_bytes"] = size - st.Acknowledged
+			"dead_lettered":       st.DeadLettered,
+			"acknowledged_offset": rec.Acknowledged(),
+			"waiting_bytes":       waitingBytes,
+			"waiting_lines":       waitingLines,
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(health)
 	})
+}
+
+// reloadOnSIGHUP reads the TLS certificate again (when serving TLS) and
+// looks at the output file (when there is one) on each SIGHUP, so that a
+// renewed certificate or a rotated file need no restart. SIGHUP would
+// otherwise end the process. The returned func stops listening.
+func reloadOnSIGHUP(log *slog.Logger, cert *collect.Certificate, rec *record.File) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+			case <-done:
+				return
+			}
+			if rec != nil {
+				rec.Check()
+			}
+			if cert == nil {
+				log.Info("SIGHUP: nothing to read again (no TLS certificate); going on.")
+				continue
+			}
+			if err := cert.Reload(); err != nil {
+				log.Warn("SIGHUP: could not read the TLS certificate again; serving the one read before.", "error", err)
+				continue
+			}
+			log.Info("SIGHUP: read the TLS certificate again.")
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }
 
 // stopOnSignals calls cancel on the first SIGTERM or SIGINT and, on the

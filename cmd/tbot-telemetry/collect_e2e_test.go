@@ -347,9 +347,18 @@ func TestCollectSignalsBackToBackStopAtOnce(t *testing.T) {
 	}
 }
 
-// collectStallRequest opens a request that never finishes (headers and the
-// first byte of a body that never comes), so that a drain cannot end before
-// its grace, and returns once the collector is surely serving it.
+// collectStallRequest opens a request that never finishes (headers, then
+// the first byte of a body that never comes), so that a drain cannot end
+// before its grace, and returns once the collector is surely serving it;
+// it also has one plain event answered.
+//
+// "Surely serving" is an event, not a guess: the request asks for "100
+// Continue", which Go's server sends only once the handler reads the body.
+// Accepting the connection is not enough: a server whose shutdown begins
+// before it has read a connection's request drops that connection without
+// serving it (net/http's conn.serve checks shuttingDown right after
+// readRequest), and the drain then ends at once. That was the cause of
+// this helper's tests failing now and then on a loaded machine.
 func collectStallRequest(t *testing.T, collector *collectProcess) net.Conn {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", collector.addr, collectBound)
@@ -358,11 +367,19 @@ func collectStallRequest(t *testing.T, collector *collectProcess) net.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	if _, err := io.WriteString(conn, "POST "+prehogv1alphaconnect.TbotReportingServiceSubmitTbotEventProcedure+" HTTP/1.1\r\n"+
-		"Host: "+collector.addr+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+		"Host: "+collector.addr+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	// Once a plain request is answered, the stalled one is surely being
-	// served: requests on one listener are accepted in order.
+	if err := conn.SetReadDeadline(time.Now().Add(collectBound)); err != nil {
+		t.Fatal(err)
+	}
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 100 ") {
+		t.Fatalf("the stalled request got %q, %v; want 100 Continue", status, err)
+	}
+	if _, err := io.WriteString(conn, "{"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := collectClient(t, collector.baseURL(), false).SubmitTbotEvent(context.Background(),
 		connect.NewRequest(collectEvent(uuid.NewString()))); err != nil {
 		t.Fatal(err)

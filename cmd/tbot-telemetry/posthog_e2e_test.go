@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -140,20 +139,36 @@ func checkKeyNowhere(t *testing.T, ph *testsupport.PostHog, dir string, logs ...
 	}
 }
 
-func waitAcknowledged(t *testing.T, output string) {
+// waitAcknowledged waits until collect's /healthz says that nothing waits
+// for PostHog any more.
+func waitAcknowledged(t *testing.T, baseURL string) {
 	t.Helper()
 	deadline := time.Now().Add(collectBound)
 	for {
-		b, _ := os.ReadFile(forward.CursorPath(output))
-		info, err := os.Stat(output)
-		if err == nil && strings.TrimSpace(string(b)) == strconv.FormatInt(info.Size(), 10) {
+		health := healthz(t, baseURL)
+		if health["waiting_bytes"] == 0 && health["waiting_lines"] == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the acknowledged offset %q never reached the end of the file", b)
+			t.Fatalf("still waiting for PostHog: %v", health)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// healthz is collect's GET /healthz.
+func healthz(t *testing.T, baseURL string) map[string]int64 {
+	t.Helper()
+	resp, err := http.Get(baseURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var health map[string]int64
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
+		t.Fatalf("healthz: %v", err)
+	}
+	return health
 }
 
 // The built collect forwards what it receives, with the key from a file;
@@ -170,17 +185,11 @@ func TestCollectForwardsToPostHog(t *testing.T) {
 	collector := collectStart(t, "--output", output, "--posthog-host", ph.URL+"/", "--posthog-api-key-file", keyFile)
 	accepted := sendEvents(t, collector.baseURL(), 40)
 	ph.WaitFor(t, len(accepted), collectBound)
-	waitAcknowledged(t, output)
+	waitAcknowledged(t, collector.baseURL())
 
-	resp, err := http.Get(collector.baseURL() + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var health map[string]int64
-	err = json.NewDecoder(resp.Body).Decode(&health)
-	resp.Body.Close()
-	if err != nil || health["recorded"] != 40 || health["forwarded"] != 40 || health["waiting_bytes"] != 0 {
-		t.Errorf("healthz: %v %v, want 40 recorded, 40 forwarded, 0 bytes waiting", health, err)
+	health := healthz(t, collector.baseURL())
+	if health["recorded"] != 40 || health["forwarded"] != 40 || health["waiting_bytes"] != 0 {
+		t.Errorf("healthz: %v, want 40 recorded, 40 forwarded, 0 bytes waiting", health)
 	}
 
 	if code := collector.stop(syscall.SIGTERM); code != 0 {
@@ -249,7 +258,7 @@ func TestCollectKilledMidStreamLosesNothing(t *testing.T) {
 	accepted = append(accepted, sendEvents(t, second.baseURL(), 50)...)
 	ph.Delay(0)
 	ph.WaitFor(t, len(accepted), collectBound)
-	waitAcknowledged(t, output)
+	waitAcknowledged(t, second.baseURL())
 	if code := second.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("collect exited %d; stderr:\n%s", code, second.stderr.String())
 	}
@@ -295,50 +304,6 @@ func TestCollectLoadWithFlakyPostHog(t *testing.T) {
 	t.Logf("3000 events forwarded in %v through %d requests", elapsed.Round(time.Millisecond), requests)
 }
 
-// Forwarding's own flags are checked before anything starts.
-func TestCollectPostHogUsage(t *testing.T) {
-	keyDir := t.TempDir()
-	cases := []struct {
-		name string
-		env  config.Env
-		args []string
-		code int
-		want string
-	}{
-		{"no output", config.Env{"POSTHOG_API_KEY": posthogKey}, []string{"--posthog-host", "https://us.i.posthog.com"}, 2,
-			"--posthog-host needs --output"},
-		{"no key", nil, []string{"--output", filepath.Join(keyDir, "o"), "--posthog-host", "https://us.i.posthog.com"}, 2,
-			"POSTHOG_API_KEY or a file named by --posthog-api-key-file"},
-		{"blank key", config.Env{"POSTHOG_API_KEY": " \n"}, []string{"--output", filepath.Join(keyDir, "o"), "--posthog-host", "https://us.i.posthog.com"}, 2,
-			"POSTHOG_API_KEY or a file named by --posthog-api-key-file"},
-		{"not a URL", config.Env{"POSTHOG_API_KEY": posthogKey}, []string{"--output", filepath.Join(keyDir, "o"), "--posthog-host", "us.i.posthog.com"}, 2,
-			"must be an http or https URL"},
-		{"key file missing", config.Env{"POSTHOG_API_KEY": posthogKey}, []string{"--output", filepath.Join(keyDir, "o"), "--posthog-host", "https://us.i.posthog.com",
-			"--posthog-api-key-file", filepath.Join(keyDir, "missing")}, 1, "reading the PostHog API key file"},
-		{"key file without host", nil, []string{"--posthog-api-key-file", filepath.Join(keyDir, "k")}, 2,
-			"--posthog-api-key-file is for --posthog-host"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			sys := newTestSystem(t, c.env)
-			ctx, cancel := context.WithTimeout(context.Background(), collectBound)
-			defer cancel()
-			err := run(ctx, append([]string{"collect", "--listen", "127.0.0.1:0"}, c.args...), sys.system)
-			// What main would print: the usage lines, or the error.
-			said := sys.err.String()
-			if exitCode(err) == 1 {
-				said = err.Error()
-			}
-			if code := exitCode(err); code != c.code || !strings.Contains(said, c.want) {
-				t.Errorf("exit %d, saying %q; want %d and %q", code, said, c.code, c.want)
-			}
-			if strings.Contains(said, posthogKey) {
-				t.Errorf("it says the key: %q", said)
-			}
-		})
-	}
-}
-
 // Stopped with SIGTERM while PostHog is down, collect says how many wait;
 // started again once PostHog is up, it sends them, each once.
 func TestCollectStoppedWhilePostHogDownSendsOnNextStart(t *testing.T) {
@@ -356,7 +321,7 @@ func TestCollectStoppedWhilePostHogDownSendsOnNextStart(t *testing.T) {
 	ph := testsupport.StartPostHogOn(t, addr, posthogKey)
 	second := collectStartEnv(t, env, args...)
 	ph.WaitFor(t, len(accepted), collectBound)
-	waitAcknowledged(t, output)
+	waitAcknowledged(t, second.baseURL())
 	if code := second.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("collect exited %d; stderr:\n%s", code, second.stderr.String())
 	}

@@ -37,10 +37,11 @@ type PostHog struct {
 	keys     []string        // every api_key that came, to find the key in the request only
 	offered  map[string]bool // the uuid of every event that came, refused or not
 	problems []string
-	fail     int           // how many requests to come are answered failStatus
-	failStat int           // that status
-	failRate int           // every failRate-th request fails with 503 (0: none)
-	delay    time.Duration // how long each answer waits
+	fail     int            // how many requests to come are answered failStatus
+	failStat int            // that status
+	failRate int            // every failRate-th request fails with 503 (0: none)
+	delay    time.Duration  // how long each answer waits
+	refuse   map[string]int // distinct_id -> the status a batch holding it gets
 }
 
 // CapturedEvent is one event as the stand-in accepted it.
@@ -102,6 +103,18 @@ func (p *PostHog) FailEvery(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.failRate = n
+}
+
+// RefuseEvent answers every batch that holds the event with distinctID
+// with status from now on, as capture refuses a whole batch for one event
+// it cannot take.
+func (p *PostHog) RefuseEvent(distinctID string, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refuse == nil {
+		p.refuse = map[string]int{}
+	}
+	p.refuse[distinctID] = status
 }
 
 // Delay makes every answer wait d.
@@ -196,6 +209,9 @@ func (p *PostHog) serve(w http.ResponseWriter, r *http.Request) {
 		p.problem("empty batch")
 	}
 	var accepted []batchEvent
+	p.mu.Lock()
+	refuse := p.refuse
+	p.mu.Unlock()
 	for _, rawEvent := range b.Batch {
 		var e batchEvent
 		if err := json.Unmarshal(rawEvent, &e); err != nil {
@@ -211,6 +227,13 @@ func (p *PostHog) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if _, err := uuid.Parse(e.UUID); err != nil {
 			p.problem("uuid %q is not a UUID", e.UUID)
+		}
+		if status, ok := refuse[e.DistinctID]; ok {
+			p.offer(raw)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			io.WriteString(w, `{"type":"validation_error","code":"invalid_event","detail":"the stand-in refuses this event"}`)
+			return
 		}
 		accepted = append(accepted, e)
 	}
