@@ -181,3 +181,54 @@ func has(t *testing.T, id, version string) bool {
 	t.Fatalf("no fact %s", id)
 	return false
 }
+
+// A branch between two that got a change, and that no backport reached,
+// does not inherit it.
+func TestAvailSkipsABranchWithoutTheBackport(t *testing.T) {
+	a := From("15.1.3", "17.0.0")
+	for version, want := range map[string]bool{"15.1.3": true, "16.4.0": false, "17.0.0": true, "18.0.0": true} {
+		v, _ := ParseVersion(version)
+		if got := a.In(v); got != want {
+			t.Errorf("In(%s) = %v, want %v", version, got, want)
+		}
+	}
+}
+
+// What each release's questions answer, beyond the names of the table:
+// which flags legacy takes, which variables stand for flags, which checks
+// a type makes.
+func TestReleaseQuestions(t *testing.T) {
+	names := func(uses []FlagUse) []string {
+		var out []string
+		for _, u := range uses {
+			out = append(out, u.Flag.Name)
+		}
+		return out
+	}
+	rel := For("17.7.7")
+	var legacy *Mode
+	for _, m := range rel.Modes() {
+		if m.Name == LegacyMode {
+			legacy = m
+		}
+	}
+	if got := names(rel.FlagsOf(legacy)); !slices.Contains(got, "data-dir") || slices.Contains(got, "storage") {
+		t.Errorf("start legacy on 17.7.7 takes %v; want --data-dir and no --storage", got)
+	}
+	for version, want := range map[string]string{"16.4.9": "", "17.2.8": "", "17.2.9": "TBOT_CONFIG_PATH", "18.0.0": "TBOT_CONFIG_PATH"} {
+		if got := For(version).Binds(FlagConfig); got != want {
+			t.Errorf("%s binds -c to %q, want %q", version, got, want)
+		}
+	}
+	refuses := func(version string) bool {
+		for _, r := range For(version).Requirements(typeIdentity) {
+			if r.Kind == RefusesField {
+				return true
+			}
+		}
+		return false
+	}
+	if refuses("18.11.0") || !refuses("19.0.0") {
+		t.Errorf("identity refuses roles: 18.11.0 %v, 19.0.0 %v; want only 19", refuses("18.11.0"), refuses("19.0.0"))
+	}
+}
