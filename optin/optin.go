@@ -45,3 +45,12 @@ func (d Decision) LogMessage() string {
 	}
 	return "Anonymous telemetry is not enabled. Find out more about anonymous telemetry at " + DocsURL
 }
+
+// TbotOptedIn says whether tbot itself, with the environment getenv reads
+// (its own), sends its start event: TELEPORT_ANONYMOUS_TELEMETRY parses true
+// with strconv.ParseBool. No tbot reads DO_NOT_TRACK, so here it counts for
+// nothing.
+func TbotOptedIn(getenv func(key string) string) bool {
+	on, err := strconv.ParseBool(getenv(EnvTelemetry))
+	return err == nil && on
+}

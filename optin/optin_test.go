@@ -25,3 +25,24 @@ func TestDecide(t *testing.T) {
 		}
 	}
 }
+
+// tbot's own opt-in: strconv.ParseBool, and DO_NOT_TRACK means nothing to
+// tbot.
+func TestTbotOptedIn(t *testing.T) {
+	for _, tc := range []struct {
+		telemetry, doNotTrack string
+		want                  bool
+	}{
+		{"", "", false},
+		{"1", "", true},
+		{"True", "1", true},
+		{"yes", "", false},
+		{"0", "", false},
+		{"false", "1", false},
+	} {
+		env := map[string]string{EnvTelemetry: tc.telemetry, EnvDoNotTrack: tc.doNotTrack}
+		if got := TbotOptedIn(func(k string) string { return env[k] }); got != tc.want {
+			t.Errorf("telemetry=%q do_not_track=%q: got %v, want %v", tc.telemetry, tc.doNotTrack, got, tc.want)
+		}
+	}
+}

@@ -51,6 +51,9 @@ type system struct {
 	// forwardTuning sets the forwarder's waits and window for tests; its
 	// zero value is production's.
 	forwardTuning forward.Options
+	// chdir moves this process into another directory: report --pid reads
+	// tbot's files from tbot's working directory. nil: it stays.
+	chdir func(dir string) error
 	// early is exec's PROGRAM when package quiet started it before main
 	// ran (it reads exec's flags as run does; a test holds the two
 	// together); nil otherwise, and in-process tests.
@@ -65,6 +68,7 @@ func newSystem() *system {
 		env:    config.EnvFromList(os.Environ()),
 		now:    time.Now,
 		newID:  uuid.NewRandom,
+		chdir:  os.Chdir,
 		build:  buildinfo.Read(version, commit),
 		early:  launch.TakeOver(),
 	}
@@ -109,10 +113,12 @@ func run(ctx context.Context, args []string, sys *system) error {
 		tbotArgs, execArgs     []string
 		keepChildTelemetry     bool
 		collectFlags           collectFlags
+		pidFlags               pidFlags
 	)
 	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
 	reportFlags.register(report)
-	report.Flag("tbot-path", "The tbot binary to ask for its version.").Default("tbot").StringVar(&tbotPath)
+	report.Flag("tbot-path", "The tbot binary to ask for its version.").Default("tbot").IsSetByUser(&pidFlags.tbotPathSet).StringVar(&tbotPath)
+	pidFlags.register(report)
 	report.Arg("tbot-args", "tbot's arguments, as they follow `tbot` on its command line.").StringsVar(&tbotArgs)
 
 	execCmd := app.Command("exec", "Start PROGRAM (tbot) at once and send its start event beside it. Exits with PROGRAM's status (128+N: died of signal N; 127: not found; 126: not executable); a misuse of its flags is logged and PROGRAM still runs, without telemetry.")
@@ -146,7 +152,9 @@ func run(ctx context.Context, args []string, sys *system) error {
 	case err != nil:
 		wrong = parseMisuse(commandOf(args), err)
 	case selected == report.FullCommand():
-		wrong = reportFlags.validate()
+		if wrong = reportFlags.validate(); wrong == nil {
+			wrong = pidFlags.validate(tbotArgs)
+		}
 	case selected == execCmd.FullCommand():
 		wrong = execFlags.validate()
 	}
@@ -169,6 +177,9 @@ func run(ctx context.Context, args []string, sys *system) error {
 
 	switch selected {
 	case report.FullCommand():
+		if pidFlags.given() {
+			return runReportPID(ctx, sys, &reportFlags, pidFlags.pid)
+		}
 		return runReport(ctx, sys, &reportFlags, tbotPath, tbotArgs)
 	case execCmd.FullCommand():
 		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs, sys.early)

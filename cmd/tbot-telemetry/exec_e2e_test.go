@@ -430,8 +430,8 @@ func TestExecInProcessWithBuffers(t *testing.T) {
 	if events != 1 || strings.Join(child, "|") != "child output" {
 		t.Errorf("stdout %q: want the child's line and one event", sys.out.String())
 	}
-	if !strings.Contains(sys.err.String(), "child errors\n") || !strings.Contains(sys.err.String(), "Anonymous telemetry is enabled") {
-		t.Errorf("stderr %q: want the child's line and the opt-in line", sys.err.String())
+	if !strings.Contains(sys.err.String(), "child errors\n") || !strings.Contains(sys.err.String(), dryRunMessage) {
+		t.Errorf("stderr %q: want the child's line and the dry-run line", sys.err.String())
 	}
 }
 

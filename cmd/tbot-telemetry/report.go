@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
@@ -33,19 +34,34 @@ func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath str
 // It logs every outcome itself; the error it returns is only for --strict.
 func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision optin.Decision,
 	tbotArgs []string, probe func(context.Context) (string, error)) error {
+	return deliverWith(ctx, sys, log, flags, decision, func(ctx context.Context) (*prehogv1alpha.SubmitTbotEventRequest, error) {
+		return buildEvent(ctx, sys, log, flags, tbotArgs, probe)
+	})
+}
+
+// deliverWith is deliver with the event built by build, which logs why
+// when it returns none.
+func deliverWith(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision optin.Decision,
+	build func(context.Context) (*prehogv1alpha.SubmitTbotEventRequest, error)) error {
 	if !flags.dryRun && !decision.Enabled {
 		log.Info(decision.LogMessage(), "reason", decision.Reason)
 		return nil
 	}
+	// Under --dry-run, whether telemetry is enabled changes nothing, and
+	// "not enabled" beside the event it prints would read as a contradiction.
+	message := decision.LogMessage()
+	if flags.dryRun {
+		message = dryRunMessage
+	}
 	if log.Enabled(ctx, slog.LevelDebug) {
 		// Which build says so, for whoever reads a debug log later.
 		b := sys.build
-		log.Info(decision.LogMessage(), "tbot_telemetry_version", b.Version, "commit", b.Commit, "modified", b.Modified,
+		log.Info(message, "tbot_telemetry_version", b.Version, "commit", b.Commit, "modified", b.Modified,
 			"go_version", b.GoVersion, "platform", b.Platform)
 	} else {
-		log.Info(decision.LogMessage())
+		log.Info(message)
 	}
-	req, err := buildEvent(ctx, sys, log, flags, tbotArgs, probe)
+	req, err := build(ctx)
 	if req == nil {
 		return err
 	}
@@ -84,8 +100,7 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 	}
 	version := flags.tbotVersion
 	if version == "" {
-		// The probe gets a third of the deadline, so the send keeps the rest.
-		probeCtx, cancel := context.WithTimeout(ctx, flags.timeout/3)
+		probeCtx, cancel := context.WithTimeout(ctx, flags.probeShare())
 		var err error
 		version, err = probe(probeCtx)
 		cancel()
@@ -120,6 +135,15 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 	}
 	return req, nil
 }
+
+// dryRunMessage is the info line of --dry-run, in place of whether
+// telemetry is enabled.
+const dryRunMessage = "Dry run: the anonymous telemetry event is printed on stdout and not sent."
+
+// probeShare is the part of the deadline that asking tbot for its version
+// may take (for report --pid, with the wait for tbot's exec), so that the
+// send keeps the rest.
+func (f *eventFlags) probeShare() time.Duration { return f.timeout / 3 }
 
 // warnOwnFlag warns about a flag of this program's own among tbot's
 // arguments, where it goes to tbot instead (report -- --dry-run start).

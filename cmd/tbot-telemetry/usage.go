@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
@@ -118,6 +119,11 @@ func (f *eventFlags) validate() *misuse {
 	if _, ok := release.ParseVersion(f.tbotVersion); f.tbotVersion != "" && !ok {
 		return &misuse{flag: "--tbot-version", value: f.tbotVersion, problem: "--tbot-version is not a version.",
 			hint: "X.Y.Z or X.Y.Z-pre, as tbot version prints it (17.4.2)"}
+	}
+	if f.endpoint != "" && !quiet.EndpointHasScheme(f.endpoint) {
+		// The value is an address: not repeated in the logs.
+		return &misuse{flag: "--endpoint", problem: "--endpoint must be an http:// or https:// URL.",
+			hint: "a bare HOST:PORT needs its scheme, as in http://127.0.0.1:8080"}
 	}
 	if f.logFormat != "" && !slices.Contains([]string{"text", "json"}, f.logFormat) {
 		return &misuse{flag: "--log-format", value: f.logFormat, problem: "--log-format must be text or json."}

@@ -21,6 +21,7 @@ func TestExecMisuseStillRunsProgram(t *testing.T) {
 		{"--timeout", "-1s"},
 		{"--tbot-version", "not a version!"},
 		{"--log-format", "xml"},
+		{"--endpoint", "127.0.0.1:18080"},
 		{"--no-such-flag"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

@@ -64,6 +64,7 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 		seen                          []string
 		timeout                       = "3s"
 		tbotVersion, logFormat        string
+		endpoint                      string
 		dryRun, keepChild, wellFormed bool
 		program                       []string
 	)
@@ -94,6 +95,8 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 				tbotVersion = value
 			case "log-format":
 				logFormat = value
+			case "endpoint":
+				endpoint = value
 			}
 		case contains(ExecBoolFlags, name) || (len(name) > 3 && name[:3] == "no-" && contains(ExecBoolFlags, name[3:])):
 			if hasValue {
@@ -125,7 +128,8 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 		return ExecPlan{}, false // main: exec needs PROGRAM
 	}
 	if !validDuration(timeout) || (tbotVersion != "" && !isVersion(tbotVersion)) ||
-		(logFormat != "" && logFormat != "text" && logFormat != "json") {
+		(logFormat != "" && logFormat != "text" && logFormat != "json") ||
+		(endpoint != "" && !EndpointHasScheme(endpoint)) {
 		return ExecPlan{Argv: program}, true // main's misuse: PROGRAM without telemetry
 	}
 	sends := optin.Decide(getenv).Enabled && !dryRun
@@ -158,6 +162,40 @@ func cutFlag(a string) (name, value string, hasValue bool) {
 		}
 	}
 	return a[2:], "", false
+}
+
+// EndpointHasScheme is main's check of --endpoint, and this reading's: the
+// value starts with http:// or https:// (the scheme in any case). A bare
+// HOST:PORT is the usual slip, and a misuse of the flag; whatever else is
+// wrong with a URL is the send's to find, as for tbot's
+// TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS.
+func EndpointHasScheme(s string) bool {
+	for _, scheme := range []string{"http://", "https://"} {
+		if len(s) >= len(scheme) && equalFold(s[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFold compares ASCII strings without regard to case.
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // validDuration is main's check of --timeout: a Go duration above zero.

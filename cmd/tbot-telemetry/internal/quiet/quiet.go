@@ -98,7 +98,7 @@ func Choose(args []string, getenv func(string) string) (Path, bool) {
 
 // OwnFlags are the flags of report and exec that tbot does not have too
 // (tbot's -d/--debug and --log-format are shared, and mean the same to both).
-var OwnFlags = []string{"dry-run", "timeout", "endpoint", "tbot-version", "strict", "tbot-path", "keep-child-telemetry"}
+var OwnFlags = []string{"dry-run", "timeout", "endpoint", "tbot-version", "strict", "tbot-path", "pid", "keep-child-telemetry"}
 
 // OwnFlagAmong returns the first of args, up to a "--", that is one of
 // OwnFlags (--name, --name=value, or --no-name), or "". Among tbot's

@@ -72,3 +72,21 @@ func TestOffLineIsTbotsTextLine(t *testing.T) {
 		t.Errorf("got  %q\nwant %s", got, want)
 	}
 }
+
+func TestEndpointHasScheme(t *testing.T) {
+	for s, want := range map[string]bool{
+		"http://127.0.0.1:8080":                   true,
+		"https://reporting-tbot.teleportinfra.sh": true,
+		"HTTPS://example.com":                     true,
+		"127.0.0.1:18080":                         false,
+		"localhost:8080":                          false,
+		"ftp://example.com":                       false,
+		"http:/example.com":                       false,
+		"http":                                    false,
+		"":                                        false,
+	} {
+		if got := EndpointHasScheme(s); got != want {
+			t.Errorf("EndpointHasScheme(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
