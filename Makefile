@@ -24,6 +24,7 @@ TOOLS_MODFILE := tools/go.mod
 GOTOOL := GOWORK=off $(GO) tool -modfile=$(TOOLS_MODFILE)
 BUF := $(GOTOOL) buf
 STATICCHECK := $(GOTOOL) staticcheck
+NFPM := $(GOTOOL) nfpm
 
 BIN_DIR := bin
 BINARY := $(BIN_DIR)/tbot-telemetry
@@ -42,6 +43,31 @@ CI_FUZZTIME ?= 5s
 RELEASE_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 DIST_DIR := dist
 RELEASE_FILES := $(foreach t,$(RELEASE_TARGETS),tbot-telemetry-$(VERSION)-$(subst /,-,$(t)))
+# The Linux targets also go out as .deb and .rpm packages (packaging/nfpm.yaml),
+# named as the binaries are, with the package's format as the extension.
+PACKAGE_FORMATS := deb rpm
+PACKAGE_FILES := $(foreach t,$(filter linux/%,$(RELEASE_TARGETS)),$(foreach f,$(PACKAGE_FORMATS),tbot-telemetry-$(VERSION)-$(subst /,-,$(t)).$(f)))
+# A package version that deb and rpm both accept, and sort as git describe
+# means it: v0.3.0-5-gabc1234-dirty becomes 0.3.0+5.gabc1234.dirty (after
+# 0.3.0), v1.2.3-rc.1 becomes 1.2.3~rc.1 (before 1.2.3), and a bare commit
+# (no tag yet) or dev becomes 0.0.0+abc1234.
+PACKAGE_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v//; /^[0-9]/!s/^/0.0.0+/; \
+	s/-([0-9]+)-g([0-9a-f]+)/+\1.g\2/; s/([+].*)-dirty$$/\1.dirty/; s/-dirty$$/+dirty/; s/-/~/g')
+# The time stamped on every file in the packages: the commit's, so that two
+# builds of one commit are byte-identical.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# The drop-in as it goes into a package: tbot-telemetry in /usr/bin.
+DROPIN_SOURCE := examples/systemd/tbot.service.d/telemetry.conf
+
+# make install: where the binary goes ($(DESTDIR)$(PREFIX)/bin), and, with
+# INSTALL_DROPIN=1, the systemd drop-in for the unit SYSTEMD_UNIT, which
+# then runs the installed binary.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/bin
+INSTALL_DROPIN ?=
+SYSTEMD_UNIT ?= tbot
+SYSTEMD_DROPIN_DIR ?= /etc/systemd/system/$(SYSTEMD_UNIT).service.d
 # Nothing time- or path-dependent may reach a release binary: -trimpath drops
 # file system paths, -buildid= the build ID, -buildvcs=false the VCS stamp
 # (which names the time and whether the tree was modified; version and commit
@@ -139,7 +165,7 @@ proto-baseline: ## Write the wire baseline for `make breaking` (only for a delib
 	$(BUF) build --exclude-source-info -o $(BUF_BASELINE)
 
 .PHONY: release
-release: ## Static, stripped, reproducible binaries for every release target in dist/, with SHA256SUMS
+release: ## Static, stripped, reproducible binaries for every release target, .deb and .rpm packages, SHA256SUMS, in dist/
 	rm -rf $(DIST_DIR)
 	mkdir -p $(DIST_DIR)
 	@for target in $(RELEASE_TARGETS); do \
@@ -148,7 +174,8 @@ release: ## Static, stripped, reproducible binaries for every release target in 
 		$(RELEASE_ENV) GOOS="$$os" GOARCH="$$arch" $(GO) build -trimpath -buildvcs=false -ldflags '$(RELEASE_LDFLAGS)' \
 			-o "$(DIST_DIR)/tbot-telemetry-$(VERSION)-$$os-$$arch" ./cmd/tbot-telemetry; \
 	done
-	cd $(DIST_DIR) && sha256sum $(RELEASE_FILES) > SHA256SUMS
+	$(MAKE) packages DIST_DIR=$(DIST_DIR)
+	cd $(DIST_DIR) && sha256sum $(RELEASE_FILES) $(PACKAGE_FILES) > SHA256SUMS
 	@# The binary for this machine, if there is one, must run and say its version.
 	@host="$(DIST_DIR)/tbot-telemetry-$(VERSION)-$$($(GO) env GOHOSTOS)-$$($(GO) env GOHOSTARCH)"; \
 	if [ -e "$$host" ]; then \
@@ -161,15 +188,51 @@ release: ## Static, stripped, reproducible binaries for every release target in 
 	fi
 	@cat $(DIST_DIR)/SHA256SUMS
 
+.PHONY: packages
+packages: ## .deb and .rpm packages of the Linux binaries already in DIST_DIR (part of release)
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	sed 's#/usr/local/bin/tbot-telemetry#/usr/bin/tbot-telemetry#' $(DROPIN_SOURCE) > "$$tmp/telemetry.conf"; \
+	for target in $(filter linux/%,$(RELEASE_TARGETS)); do \
+		arch="$${target#*/}"; \
+		for format in $(PACKAGE_FORMATS); do \
+			echo "packages: $(DIST_DIR)/tbot-telemetry-$(VERSION)-linux-$$arch.$$format ($(PACKAGE_VERSION))"; \
+			PKG_ARCH="$$arch" PKG_VERSION="$(PACKAGE_VERSION)" PKG_BINARY="$(DIST_DIR)/tbot-telemetry-$(VERSION)-linux-$$arch" \
+			PKG_DROPIN="$$tmp/telemetry.conf" SOURCE_DATE_EPOCH="$(SOURCE_DATE_EPOCH)" \
+				$(NFPM) package --config packaging/nfpm.yaml --packager "$$format" \
+				--target "$(DIST_DIR)/tbot-telemetry-$(VERSION)-linux-$$arch.$$format" >/dev/null; \
+		done; \
+	done
+
+.PHONY: install
+install: ## Install bin/tbot-telemetry into $(DESTDIR)$(PREFIX)/bin; INSTALL_DROPIN=1 adds the systemd drop-in
+	@if [ ! -x $(BINARY) ]; then $(MAKE) build; fi
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/tbot-telemetry
+	@if [ -n "$(INSTALL_DROPIN)" ]; then \
+		install -d $(DESTDIR)$(SYSTEMD_DROPIN_DIR); \
+		sed 's#/usr/local/bin/tbot-telemetry#$(BINDIR)/tbot-telemetry#' $(DROPIN_SOURCE) > $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/telemetry.conf; \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/telemetry.conf; \
+		echo "install: $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/telemetry.conf; then: systemctl daemon-reload && systemctl restart $(SYSTEMD_UNIT)"; \
+	fi
+
+.PHONY: uninstall
+uninstall: ## Remove what install put in $(DESTDIR)$(PREFIX)/bin and, if there, the drop-in
+	rm -f $(DESTDIR)$(BINDIR)/tbot-telemetry
+	@if [ -e $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/telemetry.conf ]; then \
+		rm -f $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/telemetry.conf; \
+		rmdir $(DESTDIR)$(SYSTEMD_DROPIN_DIR) 2>/dev/null || true; \
+		echo "uninstall: removed the drop-in; then: systemctl daemon-reload"; \
+	fi
+
 .PHONY: release-check
-release-check: ## Build the release twice (from a copy elsewhere, with a fresh build cache) and compare SHA256SUMS
+release-check: ## Build the release twice (from a copy elsewhere, with a fresh build cache) and compare SHA256SUMS (packages included)
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	$(MAKE) release DIST_DIR="$$tmp/first"; \
 	mkdir "$$tmp/src"; \
 	git ls-files -z --cached --others --exclude-standard \
 		| tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$$tmp/src"; \
 	GOCACHE="$${RELEASE_CHECK_GOCACHE:-$$tmp/gocache}" $(MAKE) -C "$$tmp/src" release \
-		DIST_DIR="$$tmp/second" VERSION="$(VERSION)" COMMIT="$(COMMIT)"; \
+		DIST_DIR="$$tmp/second" VERSION="$(VERSION)" COMMIT="$(COMMIT)" SOURCE_DATE_EPOCH="$(SOURCE_DATE_EPOCH)"; \
 	if ! diff -u "$$tmp/first/SHA256SUMS" "$$tmp/second/SHA256SUMS"; then \
 		echo "release-check: two builds of the same tree differ" >&2; exit 1; \
 	fi; \
