@@ -1,13 +1,8 @@
 package examples
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -40,38 +35,23 @@ func TestGitHubActionsInstallStep(t *testing.T) {
 	if run == "" || env["TBOT_TELEMETRY_VERSION"] == "" || env["TBOT_TELEMETRY_RELEASES"] == "" {
 		t.Fatalf("no install step that checks SHA256SUMS, with the version and the release location in its env: %q %v", run, env)
 	}
-	version := env["TBOT_TELEMETRY_VERSION"]
-	file := "tbot-telemetry-" + version + "-linux-" + runtime.GOARCH
-	bin, err := os.ReadFile(builtBinary())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(bin)
-	goodSums := hex.EncodeToString(sum[:]) + "  " + file + "\n"
-
 	for _, tt := range []struct {
 		name      string
-		served    []byte
-		sums      string
+		variant   releaseVariant
 		installed bool
 	}{
-		{"the release", bin, goodSums, true},
-		{"another binary", append(append([]byte{}, bin...), 0), goodSums, false},
-		{"no line for it", bin, strings.Replace(goodSums, file, file+".deb", 1), false},
+		{"the release", goodRelease, true},
+		{"another binary", changedBinary, false},
+		{"no line for it", noLineForBinary, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			releases := t.TempDir()
-			writeFile(t, filepath.Join(releases, version, file), string(tt.served))
-			writeFile(t, filepath.Join(releases, version, "SHA256SUMS"), tt.sums)
-			srv := httptest.NewServer(http.FileServer(http.Dir(releases)))
-			defer srv.Close()
-
+			rel := serveRelease(t, env["TBOT_TELEMETRY_VERSION"], tt.variant)
 			runner := t.TempDir()
 			githubPath := filepath.Join(runner, "github_path")
 			stepEnv := []string{pathWith(), "RUNNER_TEMP=" + runner, "GITHUB_PATH=" + githubPath, "HOME=" + runner}
 			for k, v := range env {
 				if k == "TBOT_TELEMETRY_RELEASES" {
-					v = srv.URL
+					v = rel.URL
 				}
 				stepEnv = append(stepEnv, k+"="+v)
 			}
@@ -84,7 +64,7 @@ func TestGitHubActionsInstallStep(t *testing.T) {
 				}
 				return
 			}
-			if res.Code != 0 || !strings.Contains(res.Stdout, file+": OK") {
+			if res.Code != 0 || !strings.Contains(res.Stdout, rel.File+": OK") {
 				t.Fatalf("exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 			}
 			out := runCommand(t, nil, filepath.Join(dir, "tbot-telemetry"), "version")
