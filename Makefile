@@ -51,7 +51,7 @@ PACKAGE_FILES := $(foreach t,$(filter linux/%,$(RELEASE_TARGETS)),$(foreach f,$(
 # means it: v0.3.0-5-gabc1234-dirty becomes 0.3.0+5.gabc1234.dirty (after
 # 0.3.0), v1.2.3-rc.1 becomes 1.2.3~rc.1 (before 1.2.3), and a bare commit
 # (no tag yet) or dev becomes 0.0.0+abc1234.
-PACKAGE_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v//; /^[0-9]/!s/^/0.0.0+/; \
+PACKAGE_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; /^[0-9]+[.][0-9]+/!s/^/0.0.0+/; \
 	s/-([0-9]+)-g([0-9a-f]+)/+\1.g\2/; s/([+].*)-dirty$$/\1.dirty/; s/-dirty$$/+dirty/; s/-/~/g')
 # The time stamped on every file in the packages: the commit's, so that two
 # builds of one commit are byte-identical.
@@ -202,6 +202,10 @@ packages: ## .deb and .rpm packages of the Linux binaries already in DIST_DIR (p
 				--target "$(DIST_DIR)/tbot-telemetry-$(VERSION)-linux-$$arch.$$format" >/dev/null; \
 		done; \
 	done
+
+.PHONY: print-package-version
+print-package-version: ## Print the version the packages get for VERSION
+	@echo '$(PACKAGE_VERSION)'
 
 .PHONY: install
 install: ## Install bin/tbot-telemetry into $(DESTDIR)$(PREFIX)/bin; INSTALL_DROPIN=1 adds the systemd drop-in

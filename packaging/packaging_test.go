@@ -398,3 +398,23 @@ func readCpio(t *testing.T, r *bufio.Reader) map[string]entry {
 		}
 	}
 }
+
+// The package version that deb and rpm get for what git describe says.
+func TestPackageVersion(t *testing.T) {
+	for version, want := range map[string]string{
+		"v1.2.3":                  "1.2.3",
+		"v0.3.0-5-gabc1234":       "0.3.0+5.gabc1234",
+		"v0.3.0-5-gabc1234-dirty": "0.3.0+5.gabc1234.dirty",
+		"v1.2.3-dirty":            "1.2.3+dirty",
+		"v1.2.3-rc.1":             "1.2.3~rc.1",
+		"v1.2.3-rc.1-2-gabc1234":  "1.2.3~rc.1+2.gabc1234",
+		"d43fef5":                 "0.0.0+d43fef5",
+		"6fd1431-dirty":           "0.0.0+6fd1431.dirty", // a commit that starts with a digit
+		"dev":                     "0.0.0+dev",
+	} {
+		got := makeAt(t, "print-package-version", "VERSION="+version)
+		if strings.TrimSpace(got) != want {
+			t.Errorf("VERSION=%s: package version %q, want %q", version, strings.TrimSpace(got), want)
+		}
+	}
+}
