@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 		collectFlags           collectFlags
 		pidFlags               pidFlags
 	)
-	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
+	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS, or for the running tbot --pid PID (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
 	reportFlags.register(report)
 	report.Flag("tbot-path", "The tbot binary to ask for its version.").Default("tbot").IsSetByUser(&pidFlags.tbotPathSet).StringVar(&tbotPath)
 	pidFlags.register(report)

@@ -333,3 +333,34 @@ func TestReportPIDDryRun(t *testing.T) {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", res.Code, res.Stdout, res.Stderr)
 	}
 }
+
+// /proc mounted with hidepid, in a mount namespace of the test's own: as
+// another user, tbot's process is invisible (hidepid=2) or unreadable
+// (hidepid=1). Either way: one warning, no event, exit 0.
+func TestReportPIDUnderHidepid(t *testing.T) {
+	unshare, err1 := exec.LookPath("unshare")
+	setpriv, err2 := exec.LookPath("setpriv")
+	if os.Geteuid() != 0 || err1 != nil || err2 != nil {
+		t.Skip("skipped: needs root, unshare and setpriv (util-linux) to mount /proc with hidepid in a namespace of its own")
+	}
+	c := testsupport.StartService(t)
+	pid, _ := runningTbot(t, t.TempDir(), nil, "start")
+	bin := worldRunnableCopy(t, buildBinary(t))
+	for _, tt := range []struct{ hidepid, reason string }{
+		{"2", "no such process (it has ended, or /proc hides it)"},
+		{"1", "not permitted to read the process (another user's, or /proc mounted with hidepid)"},
+	} {
+		t.Run("hidepid="+tt.hidepid, func(t *testing.T) {
+			script := "mount -t proc -o hidepid=" + tt.hidepid + " proc /proc && exec " + setpriv +
+				" --reuid=65534 --regid=65534 --clear-groups " + bin + " report --pid " + strconv.Itoa(pid)
+			res := testsupport.Run(t, execBound, []string{"PATH=/usr/bin:/bin", "TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + c.URL},
+				unshare, "--mount", "--propagation", "private", "sh", "-c", script)
+			if res.Code != 0 || !strings.Contains(res.Stderr, "could not read the running tbot.") || !strings.Contains(res.Stderr, tt.reason) {
+				t.Errorf("exit %d\n%s", res.Code, res.Stderr)
+			}
+			if len(c.Events()) != 0 {
+				t.Errorf("%d events", len(c.Events()))
+			}
+		})
+	}
+}
