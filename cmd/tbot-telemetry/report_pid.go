@@ -118,10 +118,11 @@ func attachedEvent(ctx context.Context, sys *system, log *slog.Logger, flags *ev
 }
 
 // sendsItsOwnEvent says whether tbot of this version, opted in, sends its
-// start event itself: every release from the first line of the table (the
-// first tbot that sends; release.Lines), and an unknown one, which is read
-// as the newest.
+// start event itself: every release from the first one that sends, and an
+// unknown one, which is read as the newest. release.For judges a version
+// older than the first that sends as that first one, so the table says
+// where that is.
 func sendsItsOwnEvent(version string) bool {
 	v, ok := release.ParseVersion(version)
-	return !ok || !v.Less(release.Lines[0].Since)
+	return !ok || !v.Less(release.For(version).Version)
 }
