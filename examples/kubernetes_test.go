@@ -42,6 +42,17 @@ const (
 	noLineForBinary                // SHA256SUMS without the binary's line
 )
 
+// writeFile writes content to path, making its directories.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func serveRelease(t *testing.T, version string, variant releaseVariant) release {
 	t.Helper()
 	file := "tbot-telemetry-" + version + "-linux-" + runtime.GOARCH

@@ -173,16 +173,6 @@ func TestSystemdDropIn(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // verifyUnitWithDropIn runs systemd-analyze verify on dir/name, which
 // reads the drop-ins in dir/name.d too, and wants nothing said. To show
 // that the drop-in is read at all, a copy with a broken line must draw a
