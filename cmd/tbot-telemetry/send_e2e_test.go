@@ -308,7 +308,9 @@ func TestBinaryReportSendFailures(t *testing.T) {
 		{"never answers", testsupport.StartSilentEndpoint(t).URL, nil, 0, "deadline_exceeded: no answer within the deadline"},
 		{"refused by the service", refusing.URL, []string{"--strict"}, 1, "invalid_argument: event refused"},
 		{"redirect", redirecting.URL, nil, 0, "unknown: redirect not followed (http status 302)"},
-		{"malformed endpoint", "ftp://mkr-user:mkr-pass@mkr-host.example/mkr-path", nil, 0, "invalid_argument: endpoint scheme is not http or https"},
+		// (An --endpoint without http:// or https:// is a misuse of the
+		// flag: TestUsage.)
+		{"malformed endpoint", "http://mkr-user:mkr-pass@[mkr-host.example/mkr-path", nil, 0, "invalid_argument: endpoint is not a valid url"},
 	}
 	const timeout = 800 * time.Millisecond
 	for _, tt := range tests {
