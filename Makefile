@@ -108,7 +108,7 @@ tools: ## Download and build the pinned tools into the Go cache
 	$(GOTOOL) protoc-gen-go --version
 	$(GOTOOL) protoc-gen-connect-go --version
 	$(STATICCHECK) -version
-	$(NFPM) --version | head -1
+	$(NFPM) --version | grep ModuleSum
 
 .PHONY: generate
 generate: ## Format the protos, regenerate gen/ with buf, and every go:generate (docs/release-lines.md)
