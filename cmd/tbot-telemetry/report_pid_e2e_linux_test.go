@@ -112,6 +112,9 @@ func TestReportPIDSendsTheRunningTbotsEvent(t *testing.T) {
 		{"tbot 11 opted in", []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "FAKE_TBOT_VERSION=11.3.0"}, []string{"start", "--auth-server", "example.teleport.sh:443", "--token", "x", "--data-dir", "d", "--destination-dir", "o"}, "token", "11.3.0", false, true},
 		// Not a start.
 		{"not a start", nil, []string{"configure", "identity"}, "", "", false, false},
+		// Bad input gets what it gets without --pid: a warning, no event.
+		{"bad input: a missing file", nil, []string{"start", "-c", "conf/missing.yaml"}, "", "", false, false},
+		{"bad input: both -c and TBOT_CONFIG", []string{"TBOT_CONFIG=dmVyc2lvbjogdjIK"}, []string{"start", "-c", "conf/kube.yaml"}, "", "", false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c.Reset()
@@ -127,6 +130,9 @@ func TestReportPIDSendsTheRunningTbotsEvent(t *testing.T) {
 				}
 				if strings.HasPrefix(tt.name, "tbot opted in") && !strings.Contains(res.Stderr, " INFO [TBOT-TELE] Not sending anonymous telemetry: this tbot sends its own start event") {
 					t.Errorf("want the reason at info level:\n%s", res.Stderr)
+				}
+				if strings.HasPrefix(tt.name, "bad input") && !strings.Contains(res.Stderr, " WARN [TBOT-TELE] Not sending anonymous telemetry. reason:") {
+					t.Errorf("want one warning that says why:\n%s", res.Stderr)
 				}
 				return
 			}
