@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -16,13 +14,7 @@ import (
 // BuildFakeTbot builds the Go stand-in for tbot (./faketbot, whose package
 // comment says what it does) as dir/tbot and returns that path.
 func BuildFakeTbot(dir string) (string, error) {
-	path := filepath.Join(dir, "tbot")
-	cmd := exec.Command("go", "build", "-o", path, "github.com/tbot-telemetry/tbot-telemetry/internal/testsupport/faketbot")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build faketbot: %w\n%s", err, out)
-	}
-	return path, nil
+	return buildStatic(filepath.Join(dir, "tbot"), "github.com/tbot-telemetry/tbot-telemetry/internal/testsupport/faketbot")
 }
 
 // FakeTbotRecord is what the stand-in saw at its start (faketbot's Record).

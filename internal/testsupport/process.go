@@ -20,11 +20,15 @@ import (
 // returns that path; the error carries the compiler's output. It works from
 // any directory of the module, as tests run in their package's.
 func BuildTbotTelemetry(dir string) (string, error) {
-	path := filepath.Join(dir, "tbot-telemetry")
-	cmd := exec.Command("go", "build", "-o", path, "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry")
+	return buildStatic(filepath.Join(dir, "tbot-telemetry"), "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry")
+}
+
+// buildStatic builds a package of this module, without cgo, as path.
+func buildStatic(path, pkg string) (string, error) {
+	cmd := exec.Command("go", "build", "-o", path, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tbot-telemetry: %w\n%s", err, out)
+		return "", fmt.Errorf("build %s: %w\n%s", filepath.Base(path), err, out)
 	}
 	return path, nil
 }
