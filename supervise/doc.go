@@ -60,9 +60,10 @@
 // syscall, strconv, time, context, errors, io, sync): no fmt, strings or
 // path/filepath. Go initializes packages in import-path order as soon as
 // their imports are ready, so a package that needs one of those waits
-// behind crypto, protobuf and the rest; exec's quiet path, which starts
-// PROGRAM from an init function when telemetry is off, relies on this
-// package being ready before them (a test of cmd/tbot-telemetry checks it).
+// behind crypto, protobuf and the rest; exec's before-main path
+// (cmd/tbot-telemetry/internal/beforemain), which starts PROGRAM from an
+// init function, relies on this package being ready before them (a test of
+// cmd/tbot-telemetry checks it).
 package supervise
 
 // Unix only: a build for another platform stops at package platform, with

@@ -51,22 +51,22 @@ type system struct {
 	// forwardTuning sets the forwarder's waits and window for tests; its
 	// zero value is production's.
 	forwardTuning forward.Options
-	// early is exec's PROGRAM when package quiet started it before main
-	// ran (it reads exec's flags as run does; a test holds the two
-	// together); nil otherwise, and in-process tests.
-	early *launch.Launched
+	// startedBeforeMain is exec's PROGRAM when package beforemain started
+	// it before main ran (it reads exec's flags as run does; a test holds
+	// the two together); nil otherwise, and in-process tests.
+	startedBeforeMain *launch.Launched
 }
 
 func newSystem() *system {
 	return &system{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		env:    config.EnvFromList(os.Environ()),
-		now:    time.Now,
-		newID:  uuid.NewRandom,
-		build:  buildinfo.Read(version, commit),
-		early:  launch.TakeOver(),
+		stdin:             os.Stdin,
+		stdout:            os.Stdout,
+		stderr:            os.Stderr,
+		env:               config.EnvFromList(os.Environ()),
+		now:               time.Now,
+		newID:             uuid.NewRandom,
+		build:             buildinfo.Read(version, commit),
+		startedBeforeMain: launch.TakeOver(),
 	}
 }
 
@@ -156,9 +156,9 @@ func run(ctx context.Context, args []string, sys *system) error {
 			if err != nil {
 				argv = programAfterSeparator(args)
 			}
-			if sys.early != nil || (len(argv) > 0 && argv[0] != "") {
+			if sys.startedBeforeMain != nil || (len(argv) > 0 && argv[0] != "") {
 				wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
-				return runPlain(sys, argv, usageLogFormat(args), sys.early)
+				return runPlain(sys, argv, usageLogFormat(args), sys.startedBeforeMain)
 			}
 		}
 		wrong.log(sys, args, "")
@@ -169,7 +169,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 	case report.FullCommand():
 		return runReport(ctx, sys, &reportFlags, tbotPath, tbotArgs)
 	case execCmd.FullCommand():
-		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs, sys.early)
+		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs, sys.startedBeforeMain)
 	case collect.FullCommand():
 		return runCollect(ctx, sys, &collectFlags)
 	default: // version

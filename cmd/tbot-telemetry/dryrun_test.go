@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/beforemain"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -299,7 +299,7 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// The quiet path's list of this program's own flags is the flags that
+// The before-main path's list of this program's own flags is the flags that
 // report and exec list in their help, less those tbot has too.
 func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
 	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?([a-z-]+)`)
@@ -317,15 +317,15 @@ func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
 	}
 	slices.Sort(got)
 	got = slices.Compact(got)
-	want := slices.Sorted(slices.Values(quiet.OwnFlags))
+	want := slices.Sorted(slices.Values(beforemain.OwnFlags))
 	if len(got) < 5 || !slices.Equal(got, want) {
-		t.Errorf("report's and exec's own flags %q, quiet.OwnFlags %q", got, want)
+		t.Errorf("report's and exec's own flags %q, beforemain.OwnFlags %q", got, want)
 	}
 }
 
-// Exec's early path reads exec's own flags from lists of its own; they are
+// Exec's before-main path reads exec's own flags from lists of its own; they are
 // the flags exec's help lists, those with a value and the booleans.
-func TestEarlyExecFlagsAreExecsFlags(t *testing.T) {
+func TestBeforeMainExecFlagsAreExecsFlags(t *testing.T) {
 	flag := regexp.MustCompile(`(?m)^\s+--(\[no-\])?([a-z-]+)(=)?`)
 	sys := newTestSystem(t, nil)
 	sys.run(t, "exec", "--help")
@@ -339,10 +339,10 @@ func TestEarlyExecFlagsAreExecsFlags(t *testing.T) {
 			bools = append(bools, m[2])
 		}
 	}
-	if !slices.Equal(slices.Sorted(slices.Values(values)), slices.Sorted(slices.Values(quiet.ExecValueFlags))) ||
-		!slices.Equal(slices.Sorted(slices.Values(bools)), slices.Sorted(slices.Values(quiet.ExecBoolFlags))) {
-		t.Errorf("exec's help lists value flags %q and booleans %q; the early path knows %q and %q",
-			values, bools, quiet.ExecValueFlags, quiet.ExecBoolFlags)
+	if !slices.Equal(slices.Sorted(slices.Values(values)), slices.Sorted(slices.Values(beforemain.ExecValueFlags))) ||
+		!slices.Equal(slices.Sorted(slices.Values(bools)), slices.Sorted(slices.Values(beforemain.ExecBoolFlags))) {
+		t.Errorf("exec's help lists value flags %q and booleans %q; the before-main path knows %q and %q",
+			values, bools, beforemain.ExecValueFlags, beforemain.ExecBoolFlags)
 	}
 }
 

@@ -20,10 +20,11 @@ import (
 // Nothing that could take time or fail for the event's sake (reading tbot's
 // configuration, asking it for its version, the network) happens before the
 // child runs, and nothing the event goes through changes the exit status.
-// PROGRAM normally runs already (early, from package quiet's init); it is
+// PROGRAM normally runs already (started before main, by package
+// beforemain's init); it is
 // started here only when that did not happen (in-process tests).
-func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string, early *launch.Launched) error {
-	if early == nil && (len(argv) == 0 || argv[0] == "") {
+func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string, startedBeforeMain *launch.Launched) error {
+	if startedBeforeMain == nil && (len(argv) == 0 || argv[0] == "") {
 		wrong := &misuse{problem: "exec needs PROGRAM.", hint: "tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"}
 		wrong.log(sys, argv, "")
 		return exitUsage
@@ -34,7 +35,7 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 
 	sys = withSharedOutput(sys)
 	decision := optin.Decide(sys.env.Get)
-	started := early
+	started := startedBeforeMain
 	if started == nil {
 		sends := decision.Enabled && !flags.dryRun
 		childEnv := sys.env
@@ -72,11 +73,11 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 }
 
 // runPlain runs PROGRAM as exec does, without telemetry: for a misuse of
-// exec's own flags, which must not keep tbot from starting. early is
-// PROGRAM when package quiet already started it, nil otherwise.
-func runPlain(sys *system, argv []string, logFormat string, early *launch.Launched) error {
+// exec's own flags, which must not keep tbot from starting. startedBeforeMain
+// is PROGRAM when package beforemain already started it, nil otherwise.
+func runPlain(sys *system, argv []string, logFormat string, startedBeforeMain *launch.Launched) error {
 	sys = withSharedOutput(sys)
-	started := early
+	started := startedBeforeMain
 	if started == nil {
 		started = launch.Begin(argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
 	}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/beforemain"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
@@ -124,7 +124,7 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 // warnOwnFlag warns about a flag of this program's own among tbot's
 // arguments, where it goes to tbot instead (report -- --dry-run start).
 func warnOwnFlag(log *slog.Logger, tbotArgs []string) {
-	if flag := quiet.OwnFlagAmong(tbotArgs); flag != "" {
+	if flag := beforemain.OwnFlagAmong(tbotArgs); flag != "" {
 		log.Warn("A tbot-telemetry flag is among tbot's arguments, after --, where it goes to tbot; put it before --.", "flag", flag)
 	}
 }

@@ -63,7 +63,7 @@ func TestReportWithoutArgumentsSaysSo(t *testing.T) {
 }
 
 // This program's own flag among tbot's arguments is a warning, with
-// telemetry on or off (the quiet path leaves it to main).
+// telemetry on or off (the before-main path leaves it to main).
 func TestOwnFlagAfterSeparatorWarns(t *testing.T) {
 	for _, env := range []string{"TELEPORT_ANONYMOUS_TELEMETRY=0", "TELEPORT_ANONYMOUS_TELEMETRY=1"} {
 		res := testsupport.Run(t, execBound, execEnv(env), buildBinary(t), "report", "--", "--dry-run", "start", "--token=x", "--proxy-server=a:1")

@@ -2,7 +2,7 @@
 // so that whatever parses tbot's logs parses this program's too (README.md,
 // "Logs"):
 //
-//	2026-11-26T06:00:00.123Z INFO [TBOT-TELE] Anonymous telemetry is not enabled. reason:DO_NOT_TRACK is set quiet/quiet.go:98
+//	2026-11-26T06:00:00.123Z INFO [TBOT-TELE] Anonymous telemetry is not enabled. reason:DO_NOT_TRACK is set beforemain/beforemain.go:98
 //
 // that is: the time to the millisecond in RFC 3339, the level cut or padded
 // to four letters, the component upper-cased in brackets and cut or padded
@@ -12,9 +12,9 @@
 // character that is not printable, such as a newline or a tab.
 //
 // It imports only what the Go runtime initializes first, because package
-// quiet writes its one line with it before this program's heavier packages
-// (log/slog among them) are initialized; package tbotlog writes every other
-// line through it.
+// beforemain writes its one line with it before this program's heavier
+// packages (log/slog among them) are initialized; package tbotlog writes
+// every other line through it.
 package layout
 
 import (

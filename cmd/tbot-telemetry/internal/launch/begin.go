@@ -70,7 +70,7 @@ func (l *Launched) Close() {
 	l.Sup.Close()
 }
 
-// handedOver is PROGRAM as package quiet started it from its init function,
+// handedOver is PROGRAM as package beforemain started it from its init function,
 // for main to take; nil otherwise. Only init sets it and only main's
 // goroutine takes it, one after the other, so it needs no lock.
 var handedOver *Launched

@@ -1,4 +1,4 @@
-package quiet
+package beforemain
 
 import (
 	"os/exec"
@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// allowedDeps are the packages the quiet paths may be built from: what Go's
+// allowedDeps are the packages the before-main path may be built from: what Go's
 // runtime initializes first, and this project's packages that import no
 // more than that. Anything else (fmt, strings, net/http, protobuf, yaml,
-// kingpin, log/slog, ...) would be initialized before the quiet path runs,
+// kingpin, log/slog, ...) would be initialized before the before-main path runs,
 // which is the cost it exists to avoid (its package comment says why).
 var allowedDeps = []string{
 	"unsafe", "math/bits", "errors", "sync/atomic", "sync", "cmp", "iter", "slices", "syscall", "time",
@@ -22,13 +22,13 @@ var allowedDeps = []string{
 	"github.com/tbot-telemetry/tbot-telemetry/release/semver",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout",
 	"github.com/tbot-telemetry/tbot-telemetry/optin",
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet",
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/beforemain",
 }
 
 func TestOnlyLightImports(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatalf("the go command is needed to list the quiet path's imports: %v", err)
+		t.Fatalf("the go command is needed to list the before-main path's imports: %v", err)
 	}
 	out, err := exec.Command(goCmd, "list", "-deps", ".").Output()
 	if err != nil {
@@ -39,8 +39,8 @@ func TestOnlyLightImports(t *testing.T) {
 			continue // the runtime's own
 		}
 		if !slices.Contains(allowedDeps, dep) {
-			t.Errorf("the quiet paths now import %s, which Go would initialize before they run; "+
-				"keep it out of quiet, launch, supervise, optin, tbotcli and tbotlog/layout, or, if it is as light as "+
+			t.Errorf("the before-main path now imports %s, which Go would initialize before they run; "+
+				"keep it out of beforemain, launch, supervise, optin, tbotcli and tbotlog/layout, or, if it is as light as "+
 				"what Go's runtime initializes first, add it to allowedDeps", dep)
 		}
 	}

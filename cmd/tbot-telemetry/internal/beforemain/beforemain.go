@@ -1,27 +1,29 @@
-// Package quiet runs the two commands that have next to nothing to do when
-// telemetry is off, from its init function, before Go initializes this
-// program's heavier packages (HTTP, TLS, protobuf, YAML, the CLI library):
+// Package beforemain is what this program does before main runs: from its
+// init function, before Go initializes this program's heavier packages
+// (HTTP, TLS, protobuf, YAML, the CLI library), it
 //
-//   - `exec [--] PROGRAM [ARGS...]` only has to run PROGRAM and mirror it;
-//   - `report [--] TBOT_ARGS...` only has to say that telemetry is off.
+//   - runs whole the two commands that have next to nothing to do when
+//     telemetry is off: `exec [--] PROGRAM [ARGS...]` only has to run
+//     PROGRAM and mirror it, `report [--] TBOT_ARGS...` only has to say that
+//     telemetry is off (Choose, Invocation);
+//   - starts exec's PROGRAM for every other exec (telemetry on, exec's own
+//     flags, a misuse of them), as main would start it (PlanExec), and hands
+//     it over to main (package launch), which reads the arguments and the
+//     file, asks for the version and sends beside it: tbot waits for none of
+//     that.
 //
 // Initializing those packages is most of this program's start-up time, and
 // both commands run at each of tbot's starts (exec as its parent, report as
-// a systemd ExecStartPost=). Each takes only invocations with no flag of the
-// command's own and nothing that changes how main would log (tbot's
+// a systemd ExecStartPost=). A whole run takes only invocations with no flag
+// of the command's own and nothing that changes how main would log (tbot's
 // -d/--debug/--log-format in the arguments, or TBOT_DEBUG), and then does
 // exactly what main would; main handles everything else.
-//
-// Every other exec (telemetry on, exec's own flags, a misuse of them) still
-// starts PROGRAM from here, as main would start it (PlanExec), and hands it
-// over to main (package launch), which reads the arguments and the file,
-// asks for the version and sends beside it: tbot waits for none of that.
 //
 // Go initializes a package as soon as its imports are, in import-path order,
 // so this package imports only what the runtime initializes first (see
 // supervise's package comment); a test of cmd/tbot-telemetry checks that
 // neither path initializes any of the heavy packages.
-package quiet
+package beforemain
 
 import (
 	"io"
@@ -36,9 +38,9 @@ import (
 )
 
 func init() {
-	path, ok := Choose(os.Args[1:], os.Getenv)
+	whole, ok := Choose(os.Args[1:], os.Getenv)
 	if ok {
-		os.Exit(path.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
+		os.Exit(whole.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
 	}
 	// Any other exec: PROGRAM starts now all the same, and main, which
 	// reports beside it, takes it over (see PlanExec).
@@ -49,51 +51,51 @@ func init() {
 	}
 }
 
-// Path is an invocation that a quiet path runs.
-type Path struct {
+// Invocation is an exec or a report that runs whole before main.
+type Invocation struct {
 	// Exec is PROGRAM and its arguments for exec; nil for report.
 	Exec     []string
 	Decision optin.Decision
 }
 
 // Choose says whether args (this program's, without its name) are an exec
-// or a report that a quiet path runs exactly as main would.
-func Choose(args []string, getenv func(string) string) (Path, bool) {
+// or a report that runs whole before main, exactly as main would run it.
+func Choose(args []string, getenv func(string) string) (Invocation, bool) {
 	if len(args) == 0 || (args[0] != "exec" && args[0] != "report") {
-		return Path{}, false
+		return Invocation{}, false
 	}
 	rest := args[1:]
 	if len(rest) > 0 && rest[0] == "--" {
 		rest = rest[1:]
 	} else if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] == '-' {
-		return Path{}, false // a flag of the command's own, or tbot's before --
+		return Invocation{}, false // a flag of the command's own, or tbot's before --
 	}
 	decision := optin.Decide(getenv)
 	if decision.Enabled || getenv(tbotcli.EnvDebug) != "" {
-		return Path{}, false
+		return Invocation{}, false
 	}
 	tbotArgs := rest
 	if args[0] == "exec" {
 		if len(rest) == 0 || rest[0] == "" {
-			return Path{}, false // main says what is missing
+			return Invocation{}, false // main says what is missing
 		}
 		tbotArgs = rest[1:]
 	}
 	if OwnFlagAmong(tbotArgs) != "" {
-		return Path{}, false // main warns about it
+		return Invocation{}, false // main warns about it
 	}
 	for _, a := range tbotArgs {
 		if a == "--" {
 			break
 		}
 		if tbotcli.SetsLogging(a) {
-			return Path{}, false
+			return Invocation{}, false
 		}
 	}
 	if args[0] == "report" {
-		return Path{Decision: decision}, true
+		return Invocation{Decision: decision}, true
 	}
-	return Path{Exec: rest, Decision: decision}, true
+	return Invocation{Exec: rest, Decision: decision}, true
 }
 
 // OwnFlags are the flags of report and exec that tbot does not have too
@@ -131,7 +133,7 @@ func OwnFlagAmong(args []string) string {
 // Run does what main would and returns the status to exit with: for exec,
 // it starts PROGRAM at once, says that telemetry is off, and waits for
 // PROGRAM's end; for report, it only says that telemetry is off.
-func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathList string, now func() time.Time) int {
+func (p Invocation) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathList string, now func() time.Time) int {
 	if p.Exec == nil {
 		stderr.Write(offLine(now(), p.Decision))
 		return 0

@@ -1,4 +1,4 @@
-package quiet
+package beforemain
 
 import (
 	"regexp"
@@ -11,7 +11,7 @@ import (
 
 func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 	off := map[string]string{}
-	report := []string{} // a report: Path.Exec is nil
+	report := []string{} // a report: Invocation.Exec is nil
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -57,7 +57,7 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 				t.Errorf("Choose(%q) runs %q, want %q", tt.args, p.Exec, tt.want)
 			}
 			if ok && p.Decision.Enabled {
-				t.Errorf("a quiet path taken with telemetry enabled")
+				t.Errorf("a whole run before main taken with telemetry enabled")
 			}
 		})
 	}
@@ -67,7 +67,7 @@ func TestOffLineIsTbotsTextLine(t *testing.T) {
 	at := time.Date(2026, 11, 26, 6, 0, 0, 123_987_000, time.UTC)
 	got := string(offLine(at, optin.Decision{Reason: "DO_NOT_TRACK is set"}))
 	want := regexp.MustCompile(`^2026-11-26T06:00:00\.123Z INFO \[TBOT-TELE\] Anonymous telemetry is not enabled\. Find out more about anonymous telemetry at ` +
-		regexp.QuoteMeta(optin.DocsURL) + ` reason:DO_NOT_TRACK is set quiet/quiet\.go:\d+\n$`)
+		regexp.QuoteMeta(optin.DocsURL) + ` reason:DO_NOT_TRACK is set beforemain/beforemain\.go:\d+\n$`)
 	if !want.MatchString(got) {
 		t.Errorf("got  %q\nwant %s", got, want)
 	}
