@@ -32,22 +32,24 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/environ"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 )
 
 func init() {
-	whole, ok := Choose(os.Args[1:], os.Getenv)
-	if ok {
-		os.Exit(whole.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
+	// One list, read as Go's getenv (and tbot) reads it: the first entry
+	// of a repeated name wins.
+	env := os.Environ()
+	getenv := environ.Getter(env)
+	if whole, ok := Choose(os.Args[1:], getenv); ok {
+		os.Exit(whole.Run(os.Stdin, os.Stdout, os.Stderr, env, getenv("PATH"), time.Now))
 	}
 	// Any other exec: PROGRAM starts now all the same, and main, which
 	// reports beside it, takes it over (see PlanExec).
-	environ := os.Environ()
-	getenv := lastValue(environ)
 	if plan, ok := PlanExec(os.Args[1:], getenv); ok {
-		launch.HandOver(launch.Begin(plan.Argv, plan.ChildEnv(environ), getenv("PATH"), os.Stdin, os.Stdout, os.Stderr))
+		launch.HandOver(launch.Begin(plan.Argv, plan.ChildEnv(env), getenv("PATH"), os.Stdin, os.Stdout, os.Stderr))
 	}
 }
 

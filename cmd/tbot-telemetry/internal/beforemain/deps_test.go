@@ -16,6 +16,7 @@ var allowedDeps = []string{
 	"unsafe", "math/bits", "errors", "sync/atomic", "sync", "cmp", "iter", "slices", "syscall", "time",
 	"context", "io", "unicode/utf8", "path", "io/fs", "os", "os/signal", "strconv",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/platform",
+	"github.com/tbot-telemetry/tbot-telemetry/internal/environ",
 	"github.com/tbot-telemetry/tbot-telemetry/supervise",
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli",

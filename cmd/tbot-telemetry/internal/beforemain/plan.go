@@ -3,8 +3,8 @@ package beforemain
 import (
 	"time"
 
+	"github.com/tbot-telemetry/tbot-telemetry/internal/environ"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
-
 	"github.com/tbot-telemetry/tbot-telemetry/release/semver"
 )
 
@@ -21,19 +21,14 @@ type ExecPlan struct {
 	TelemetryOff bool
 }
 
-// ChildEnv is PROGRAM's environment, from this program's own.
-func (p ExecPlan) ChildEnv(environ []string) []string {
+// ChildEnv is PROGRAM's environment, from this program's own: with
+// TelemetryOff, TELEPORT_ANONYMOUS_TELEMETRY=0 and no other entry of that
+// name, so that tbot, which reads the first, cannot read another.
+func (p ExecPlan) ChildEnv(env []string) []string {
 	if !p.TelemetryOff {
-		return environ
+		return env
 	}
-	const key = optin.EnvTelemetry + "="
-	env := make([]string, 0, len(environ)+1)
-	for _, kv := range environ {
-		if len(kv) < len(key) || kv[:len(key)] != key {
-			env = append(env, kv)
-		}
-	}
-	return append(env, key+"0")
+	return environ.Set(env, optin.EnvTelemetry, "0")
 }
 
 // ExecValueFlags and ExecBoolFlags are exec's own flags, as main declares
@@ -164,20 +159,6 @@ func cutFlag(a string) (name, value string, hasValue bool) {
 func validDuration(s string) bool {
 	d, err := time.ParseDuration(s)
 	return err == nil && d > 0
-}
-
-// lastValue looks variables up in environ as main does (config.EnvFromList):
-// the last of repeated entries wins.
-func lastValue(environ []string) func(string) string {
-	return func(key string) string {
-		for i := len(environ) - 1; i >= 0; i-- {
-			kv := environ[i]
-			if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
-				return kv[len(key)+1:]
-			}
-		}
-		return ""
-	}
 }
 
 func contains(list []string, s string) bool {
