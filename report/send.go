@@ -11,11 +11,8 @@ import (
 
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/report/deadline"
 )
-
-// DefaultTimeout is the deadline Send applies when its context has none, so
-// that retries always end.
-const DefaultTimeout = 3 * time.Second
 
 const (
 	initialBackoff = 100 * time.Millisecond
@@ -54,8 +51,8 @@ type SendError struct {
 func (e *SendError) Error() string { return e.Code.String() + ": " + e.Reason }
 
 // Send posts the event to the endpoint over Connect (binary proto, as tbot
-// sends it). ctx carries the one deadline, which covers DNS, connecting, TLS,
-// the call and its retries: an unavailable service is asked again, with
+// sends it). ctx carries the one deadline, deadline.Default when it has none,
+// which covers DNS, connecting, TLS, the call and its retries: an unavailable service is asked again, with
 // jittered exponential backoff and the very same event, while the deadline
 // leaves room for another attempt. Any error it returns is a *SendError.
 func Send(ctx context.Context, opts SendOptions, req *prehogv1alpha.SubmitTbotEventRequest) error {
@@ -81,7 +78,8 @@ func Send(ctx context.Context, opts SendOptions, req *prehogv1alpha.SubmitTbotEv
 
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		// So that retries always end.
+		ctx, cancel = context.WithTimeout(ctx, deadline.Default)
 		defer cancel()
 	}
 	client := opts.Client

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/beforemain"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
+	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
 // counts is the expected run mode, join type and destination counts
@@ -299,50 +300,44 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// The before-main path's list of this program's own flags is the flags that
-// report and exec list in their help, less those tbot has too.
-func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
-	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?([a-z-]+)`)
-	var got []string
-	for _, command := range []string{"report", "exec"} {
+// report's and exec's --help list the flags README.md gives ("Flags of
+// report and exec"), written out here, and so does their one table
+// (package ownflags), from which main registers them and the before-main
+// path reads exec's: those with a value as such, the booleans with their
+// --no- form, the defaults as README.md states them, and the endpoint's
+// help naming what report falls back to.
+func TestOwnFlagsAreTheTablesFlags(t *testing.T) {
+	flag := regexp.MustCompile(`(?m)^\s+--(\[no-\])?([a-z-]+)(=("[^"]*")?)?`)
+	shared := []string{"dry-run=", "timeout=3s", "endpoint=", "tbot-version=", "log-format=", "[no-]debug", "[no-]strict"}
+	for command, want := range map[ownflags.Command][]string{
+		ownflags.Report: append(slices.Clone(shared), "tbot-path=tbot"),
+		ownflags.Exec:   append(slices.Clone(shared), "[no-]keep-child-telemetry"),
+	} {
+		want[0] = "[no-]dry-run"
+		name := map[ownflags.Command]string{ownflags.Report: "report", ownflags.Exec: "exec"}[command]
 		sys := newTestSystem(t, nil)
-		sys.run(t, command, "--help")
+		sys.run(t, name, "--help")
+		var help, table []string
 		for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
-			switch m[1] {
-			case "help", "help-man", "version", "debug", "log-format":
-			default:
-				got = append(got, m[1])
+			if m[2] != "help" && m[2] != "help-man" && m[2] != "version" { // kingpin's own
+				help = append(help, m[1]+m[2]+m[3][:min(1, len(m[3]))]+strings.Trim(m[4], `"`))
 			}
 		}
-	}
-	slices.Sort(got)
-	got = slices.Compact(got)
-	want := slices.Sorted(slices.Values(beforemain.OwnFlags))
-	if len(got) < 5 || !slices.Equal(got, want) {
-		t.Errorf("report's and exec's own flags %q, beforemain.OwnFlags %q", got, want)
-	}
-}
-
-// Exec's before-main path reads exec's own flags from lists of its own; they are
-// the flags exec's help lists, those with a value and the booleans.
-func TestBeforeMainExecFlagsAreExecsFlags(t *testing.T) {
-	flag := regexp.MustCompile(`(?m)^\s+--(\[no-\])?([a-z-]+)(=)?`)
-	sys := newTestSystem(t, nil)
-	sys.run(t, "exec", "--help")
-	var values, bools []string
-	for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
-		switch {
-		case m[2] == "help" || m[2] == "version":
-		case m[3] == "=":
-			values = append(values, m[2])
-		case m[1] != "":
-			bools = append(bools, m[2])
+		for _, f := range ownflags.Of(command) {
+			if f.TakesValue {
+				table = append(table, f.Name+"="+f.Default)
+			} else {
+				table = append(table, "[no-]"+f.Name)
+			}
 		}
-	}
-	if !slices.Equal(slices.Sorted(slices.Values(values)), slices.Sorted(slices.Values(beforemain.ExecValueFlags))) ||
-		!slices.Equal(slices.Sorted(slices.Values(bools)), slices.Sorted(slices.Values(beforemain.ExecBoolFlags))) {
-		t.Errorf("exec's help lists value flags %q and booleans %q; the before-main path knows %q and %q",
-			values, bools, beforemain.ExecValueFlags, beforemain.ExecBoolFlags)
+		if !slices.Equal(help, want) || !slices.Equal(table, want) {
+			t.Errorf("%s's flags:\nhelp  %q\ntable %q\nwant  %q", name, help, table, want)
+		}
+		for _, s := range []string{report.DefaultEndpoint, report.EnvAddress} {
+			if !strings.Contains(strings.Join(strings.Fields(sys.out.String()), " "), s) {
+				t.Errorf("%s --help does not name %s:\n%s", name, s, sys.out.String())
+			}
+		}
 	}
 }
 

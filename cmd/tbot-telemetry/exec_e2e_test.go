@@ -166,6 +166,10 @@ func TestExecExitStatus(t *testing.T) {
 	}{
 		{"success", []string{"sh", "-c", "exit 0"}, 0, ""},
 		{"failure", []string{"sh", "-c", "exit 3"}, 3, ""},
+		{"status 1", []string{"sh", "-c", "exit 1"}, 1, ""},
+		{"status 2", []string{"sh", "-c", "exit 2"}, 2, ""},
+		{"the child's own 126", []string{"sh", "-c", "exit 126"}, 126, ""},
+		{"SIGHUP", []string{"sh", "-c", "kill -HUP $$"}, 129, ""},
 		{"SIGTERM", []string{"sh", "-c", "kill -TERM $$"}, 143, ""},
 		{"SIGKILL", []string{"sh", "-c", "kill -KILL $$"}, 137, ""},
 		{"not found", []string{"no-such-tbot", "start"}, 127, "command not found"},

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/environ"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
@@ -83,7 +84,7 @@ func Choose(args []string, getenv func(string) string) (Invocation, bool) {
 		}
 		tbotArgs = rest[1:]
 	}
-	if OwnFlagAmong(tbotArgs) != "" {
+	if ownflags.Among(tbotArgs) != "" {
 		return Invocation{}, false // main warns about it
 	}
 	for _, a := range tbotArgs {
@@ -98,38 +99,6 @@ func Choose(args []string, getenv func(string) string) (Invocation, bool) {
 		return Invocation{Decision: decision}, true
 	}
 	return Invocation{Exec: rest, Decision: decision}, true
-}
-
-// OwnFlags are the flags of report and exec that tbot does not have too
-// (tbot's -d/--debug and --log-format are shared, and mean the same to both).
-var OwnFlags = []string{"dry-run", "timeout", "endpoint", "tbot-version", "strict", "tbot-path", "keep-child-telemetry"}
-
-// OwnFlagAmong returns the first of args, up to a "--", that is one of
-// OwnFlags (--name, --name=value, or --no-name), or "". Among tbot's
-// arguments such a flag is a mistake: it was meant for this program but
-// goes to tbot.
-func OwnFlagAmong(args []string) string {
-	for _, a := range args {
-		if a == "--" {
-			return ""
-		}
-		if len(a) < 3 || a[:2] != "--" {
-			continue
-		}
-		name := a[2:]
-		for i := 0; i < len(name); i++ {
-			if name[i] == '=' {
-				name = name[:i]
-				break
-			}
-		}
-		for _, f := range OwnFlags {
-			if name == f || name == "no-"+f {
-				return a[:2+len(name)]
-			}
-		}
-	}
-	return ""
 }
 
 // Run does what main would and returns the status to exit with: for exec,

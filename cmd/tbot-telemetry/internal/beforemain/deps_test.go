@@ -19,6 +19,8 @@ var allowedDeps = []string{
 	"github.com/tbot-telemetry/tbot-telemetry/internal/environ",
 	"github.com/tbot-telemetry/tbot-telemetry/supervise",
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch",
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags",
+	"github.com/tbot-telemetry/tbot-telemetry/report/deadline",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli",
 	"github.com/tbot-telemetry/tbot-telemetry/release/semver",
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout",
