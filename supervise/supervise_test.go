@@ -55,11 +55,20 @@ func TestExitStatusMirrorsTheChild(t *testing.T) {
 		signal syscall.Signal
 	}{
 		{"exit 0", 0, 0},
+		{"exit 1", 1, 0},
+		{"exit 2", 2, 0},
 		{"exit 3", 3, 0},
+		{"exit 126", 126, 0},
+		{"exit 127", 127, 0},
+		{"exit 128", 128, 0},
 		{"exit 255", 255, 0},
-		{"kill -TERM $$", 128 + 15, syscall.SIGTERM},
+		{"kill -HUP $$", 128 + 1, syscall.SIGHUP},
+		{"kill -INT $$", 128 + 2, syscall.SIGINT},
+		{"kill -QUIT $$", 128 + 3, syscall.SIGQUIT},
 		{"kill -KILL $$", 128 + 9, syscall.SIGKILL},
+		{"kill -USR1 $$", 128 + 10, syscall.SIGUSR1},
 		{"kill -SEGV $$", 128 + 11, syscall.SIGSEGV},
+		{"kill -TERM $$", 128 + 15, syscall.SIGTERM},
 	}
 	sup := New(Options{})
 	defer sup.Close()
@@ -76,6 +85,13 @@ func TestExitStatusMirrorsTheChild(t *testing.T) {
 			sig, signaled := st.Signaled()
 			if signaled != (tt.signal != 0) || sig != tt.signal {
 				t.Errorf("Signaled() = %v, %v; want %v", sig, signaled, tt.signal)
+			}
+			want := "exit status " + strconv.Itoa(tt.want)
+			if tt.signal != 0 {
+				want = "killed by signal " + strconv.Itoa(int(tt.signal)) + " (" + tt.signal.String() + ")"
+			}
+			if st.String() != want {
+				t.Errorf("String() = %q, want %q", st.String(), want)
 			}
 		})
 	}
