@@ -40,7 +40,7 @@ func TestExecMisuseStillRunsProgram(t *testing.T) {
 			}
 		})
 	}
-	// Without --, PROGRAM is not plain once a flag is unknown: a misuse
+	// Without --, PROGRAM is not known once a flag is unknown: a misuse
 	// that exits 2.
 	res := testsupport.Run(t, execBound, execEnv(), buildBinary(t), "exec", "--no-such-flag", "sh", "-c", script)
 	if res.Code != 2 || !strings.Contains(res.Stderr, "Unknown flag --no-such-flag.") {

@@ -211,7 +211,7 @@ func (h *TextHandler) WithGroup(name string) slog.Handler {
 
 // Handle writes r as one line.
 func (h *TextHandler) Handle(_ context.Context, r slog.Record) error {
-	line := layout.Line{
+	entry := layout.Entry{
 		Time:      r.Time,
 		Level:     textLevel(r.Level),
 		Component: h.component,
@@ -223,18 +223,18 @@ func (h *TextHandler) Handle(_ context.Context, r slog.Record) error {
 		if a.Key == ComponentKey && h.prefix == "" {
 			// A record's own component wins over the logger's, once.
 			if !componentSet {
-				line.Component, componentSet = a.Value.String(), true
+				entry.Component, componentSet = a.Value.String(), true
 			}
 			return true
 		}
-		line.Attrs = appendAttr(line.Attrs, h.prefix, a)
+		entry.Attrs = appendAttr(entry.Attrs, h.prefix, a)
 		return true
 	})
 	if r.PC != 0 {
 		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
-		line.Caller = layout.Caller(f.File, f.Line)
+		entry.Caller = layout.Caller(f.File, f.Line)
 	}
-	buf := layout.AppendText(make([]byte, 0, 256), line)
+	buf := layout.AppendText(make([]byte, 0, 256), entry)
 	h.out.mu.Lock()
 	defer h.out.mu.Unlock()
 	_, err := h.out.w.Write(buf)

@@ -34,8 +34,9 @@ const (
 	componentWidth = 11
 )
 
-// Line is one log line.
-type Line struct {
+// Entry is what one log line says: its time, level, component, message,
+// attributes and caller.
+type Entry struct {
 	// Time is when it was logged; the zero time writes none.
 	Time time.Time
 	// Level is the level's name in capitals: DEBUG, INFO, WARN, ERROR.
@@ -57,24 +58,25 @@ type Attr struct {
 	Verbatim bool
 }
 
-// AppendText appends l to b in the text layout, with its newline.
-func AppendText(b []byte, l Line) []byte {
+// AppendText appends e to b as one line of the text layout, with its
+// newline.
+func AppendText(b []byte, e Entry) []byte {
 	start := len(b)
 	sep := func() {
 		if len(b) > start {
 			b = append(b, ' ')
 		}
 	}
-	if !l.Time.IsZero() {
-		b = AppendTime(b, l.Time)
+	if !e.Time.IsZero() {
+		b = AppendTime(b, e.Time)
 	}
 	sep()
-	b = append(b, Level(l.Level)...)
+	b = append(b, Level(e.Level)...)
 	sep()
-	b = AppendString(b, BracketComponent(l.Component))
+	b = AppendString(b, BracketComponent(e.Component))
 	sep()
-	b = AppendString(b, l.Message)
-	for _, a := range l.Attrs {
+	b = AppendString(b, e.Message)
+	for _, a := range e.Attrs {
 		sep()
 		b = AppendString(b, a.Key)
 		b = append(b, ':')
@@ -84,9 +86,9 @@ func AppendText(b []byte, l Line) []byte {
 			b = AppendString(b, a.Value)
 		}
 	}
-	if l.Caller != "" {
+	if e.Caller != "" {
 		sep()
-		b = AppendString(b, l.Caller)
+		b = AppendString(b, e.Caller)
 	}
 	return append(b, '\n')
 }
@@ -113,8 +115,8 @@ func BracketComponent(c string) string {
 }
 
 // Caller is file (a full path) cut to its last directory and name, with
-// line: tbot-telemetry/report.go:42.
-func Caller(file string, line int) string {
+// the line number in it: tbot-telemetry/report.go:42.
+func Caller(file string, lineNumber int) string {
 	slashes := 0
 	for i := len(file) - 1; i >= 0; i-- {
 		if file[i] == '/' {
@@ -125,7 +127,7 @@ func Caller(file string, line int) string {
 			}
 		}
 	}
-	return file + ":" + strconv.Itoa(line)
+	return file + ":" + strconv.Itoa(lineNumber)
 }
 
 // AppendString appends s as it is, or quoted when it holds a character

@@ -124,27 +124,27 @@ func (p Invocation) Run(stdin io.Reader, stdout, stderr io.Writer, env []string,
 // errorLine is the line main's text logger writes about PROGRAM, with this
 // function as its caller.
 func errorLine(t time.Time, message, program, reason string) []byte {
-	_, file, line, _ := runtime.Caller(0)
-	return layout.AppendText(nil, layout.Line{
+	_, file, lineNumber, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Entry{
 		Time:      t,
 		Level:     "ERROR",
 		Component: layout.Component,
 		Message:   message,
 		Attrs:     []layout.Attr{{Key: "program", Value: program}, {Key: "reason", Value: reason}},
-		Caller:    layout.Caller(file, line),
+		Caller:    layout.Caller(file, lineNumber),
 	})
 }
 
 // offLine is the line main's text logger writes for the decision, in the
 // same layout (package layout), with this function as its caller.
 func offLine(t time.Time, d optin.Decision) []byte {
-	_, file, line, _ := runtime.Caller(0)
-	return layout.AppendText(nil, layout.Line{
+	_, file, lineNumber, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Entry{
 		Time:      t,
 		Level:     "INFO",
 		Component: layout.Component,
 		Message:   d.LogMessage(),
 		Attrs:     []layout.Attr{{Key: "reason", Value: d.Reason}},
-		Caller:    layout.Caller(file, line),
+		Caller:    layout.Caller(file, lineNumber),
 	})
 }

@@ -29,8 +29,8 @@ func (p ExecPlan) ChildEnv(env []string) []string {
 // its name) as main will, with the same table of exec's flags
 // (package ownflags), and says how main will start PROGRAM: after exec's
 // own flags, with the child's environment they and the opt-in (getenv)
-// decide; or, after a misuse of those flags that leaves PROGRAM plain (after
-// --), without telemetry. It returns false wherever main would start
+// decide; or, after a misuse of those flags where PROGRAM is still known
+// (it follows --), without telemetry. It returns false wherever main would start
 // nothing (--help, a misuse without --, no PROGRAM) and for the few
 // spellings it leaves to main (a boolean flag given a value), which then
 // starts PROGRAM as it always did, only later.

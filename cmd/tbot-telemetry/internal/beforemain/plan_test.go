@@ -45,7 +45,7 @@ func TestPlanExec(t *testing.T) {
 		{on, "exec --endpoint -- -- tbot", "tbot off"},
 		{on, "exec --endpoint --bogus -- tbot", "tbot off"},
 		{on, "exec --debug --strict -- tbot", "tbot off"},
-		// A misuse that leaves PROGRAM plain: it runs without telemetry.
+		// A misuse where PROGRAM is still known: it runs without telemetry.
 		{on, "exec --timeout=0 -- tbot start", "tbot start"},
 		{on, "exec --timeout -1s tbot start", "tbot start"},
 		{on, "exec --timeout= tbot", "tbot"},

@@ -247,8 +247,8 @@ func Among(args []string) string {
 	return ""
 }
 
-// AfterSeparator is exec's PROGRAM and its arguments when a misuse of
-// exec's flags leaves them plain without parsing the flags: everything
+// AfterSeparator is exec's PROGRAM and its arguments as they are known
+// after a misuse of exec's flags, without parsing those flags: everything
 // after the first --; nil when nothing (or an empty name) follows it.
 func AfterSeparator(args []string) []string {
 	for i, a := range args {
