@@ -25,7 +25,11 @@ import (
 const helperEnv = "SUPERVISE_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(helperEnv); mode != "" {
+	switch mode := os.Getenv(helperEnv); mode {
+	case "":
+	case "nohup":
+		os.Exit(catchHelper())
+	default:
 		os.Exit(reaperHelper(mode))
 	}
 	os.Exit(m.Run())
