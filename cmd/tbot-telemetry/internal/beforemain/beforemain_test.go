@@ -1,6 +1,7 @@
 package beforemain
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"testing"
@@ -70,5 +71,38 @@ func TestOffLineIsTbotsTextLine(t *testing.T) {
 		regexp.QuoteMeta(optin.DocsURL) + ` reason:DO_NOT_TRACK is set beforemain/beforemain\.go:\d+\n$`)
 	if !want.MatchString(got) {
 		t.Errorf("got  %q\nwant %s", got, want)
+	}
+}
+
+// A whole run before main does what main would: exec starts PROGRAM, says
+// that telemetry is off and mirrors PROGRAM's status; report only says
+// that telemetry is off; a PROGRAM that cannot start gets one error line
+// and the shell's status.
+func TestRunWhole(t *testing.T) {
+	at := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	now := func() time.Time { return at }
+	off := optin.Decision{Reason: "TELEPORT_ANONYMOUS_TELEMETRY is not true"}
+	offLine := `^2026-11-26T06:00:00\.000Z INFO \[TBOT-TELE\] Anonymous telemetry is not enabled\. .* reason:TELEPORT_ANONYMOUS_TELEMETRY is not true beforemain/beforemain\.go:\d+\n`
+	for _, tt := range []struct {
+		name   string
+		exec   []string
+		status int
+		stdout string
+		stderr string // a regular expression
+	}{
+		{"report", nil, 0, "", offLine + `$`},
+		{"exec", []string{"sh", "-c", "echo out; exit 3"}, 3, "out\n", offLine + `$`},
+		{"exec, status 1", []string{"sh", "-c", "exit 1"}, 1, "", offLine + `$`},
+		{"exec, killed", []string{"sh", "-c", "kill -TERM $$"}, 143, "", offLine + `$`},
+		{"exec of nothing there", []string{"no-such-tbot", "start"}, 127, "",
+			`^2026-11-26T06:00:00\.000Z ERRO \[TBOT-TELE\] Could not start PROGRAM\. program:no-such-tbot reason:command not found beforemain/beforemain\.go:\d+\n$`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := Invocation{Exec: tt.exec, Decision: off}.Run(nil, &stdout, &stderr, []string{"PATH=/usr/bin:/bin"}, "/usr/bin:/bin", now)
+			if got != tt.status || stdout.String() != tt.stdout || !regexp.MustCompile(tt.stderr).MatchString(stderr.String()) {
+				t.Errorf("status %d, stdout %q, stderr %q; want %d, %q, %s", got, stdout.String(), stderr.String(), tt.status, tt.stdout, tt.stderr)
+			}
+		})
 	}
 }

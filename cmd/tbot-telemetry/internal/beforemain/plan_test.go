@@ -66,6 +66,7 @@ func TestPlanExec(t *testing.T) {
 		{on, "exec --dry-run=true -- tbot", none},
 		{on, "exec --help -- tbot", none},
 		{on, "exec --completion-bash", none},
+		{on, "exec --completion-bash -- tbot", none},
 		{on, "exec --no-such-flag tbot", none},
 		{on, "exec --", none},
 		{on, "exec --timeout", none},

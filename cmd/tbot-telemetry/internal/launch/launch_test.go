@@ -3,7 +3,10 @@ package launch
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -151,4 +154,59 @@ func TestHandOverOnce(t *testing.T) {
 	if got := TakeOver(); got != nil {
 		t.Errorf("a second TakeOver() = %v, want nil", got)
 	}
+}
+
+// helperEnv, when set, makes this test binary a helper process; see
+// TestMain.
+const helperEnv = "LAUNCH_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "pid1" {
+		os.Exit(pid1Helper())
+	}
+	os.Exit(m.Run())
+}
+
+// As PID 1 of a PID namespace (a container), what Begin starts runs under a
+// Supervisor that reaps the orphans the kernel re-parents to it, and the
+// child's own status still comes back. Checked in a copy of this test
+// binary run as PID 1 by unshare(1) (see pid1Helper).
+func TestBeginReapsOrphansAsPID1(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("skipped: no unshare(1) to make a PID namespace")
+	}
+	if out, err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "sh", "-c", "echo $$").Output(); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Skipf("skipped: cannot make a PID namespace here (needs root or user namespaces): %v", err)
+	}
+	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=pid1")
+	out, err := cmd.CombinedOutput()
+	if want := "orphan parent 1\nreaped\nstatus 5\n"; err != nil || string(out) != want {
+		t.Errorf("as PID 1: %q (%v), want %q", out, err, want)
+	}
+}
+
+// pid1Helper runs as PID 1: its child leaves an orphan behind, waits to see
+// it reaped and exits 5.
+func pid1Helper() int {
+	dir, err := os.MkdirTemp("", "launch-pid1-")
+	if err != nil {
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	script := `sh -c 'sleep 0.3 >/dev/null 2>&1 & echo $! > "$1"' inner "$1/orphan"
+orphan=$(cat "$1/orphan")
+echo "orphan parent $(awk '{print $4}' /proc/$orphan/stat)"
+i=0
+while [ -e /proc/$orphan ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+if [ -e /proc/$orphan ]; then echo "zombie $(cut -d' ' -f3 /proc/$orphan/stat)"; else echo reaped; fi
+exit 5`
+	l := Begin([]string{"sh", "-c", script, "sh", dir}, []string{"PATH=/usr/bin:/bin"}, "/usr/bin:/bin", nil, os.Stdout, os.Stderr)
+	defer l.Close()
+	if l.Child == nil {
+		return 2
+	}
+	os.Stdout.WriteString("status " + strconv.Itoa(l.Wait(func(m, p, r string) { os.Stderr.WriteString(m + " " + r + "\n") })) + "\n")
+	return 0
 }
