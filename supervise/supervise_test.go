@@ -437,7 +437,7 @@ func TestCatchLeavesAnIgnoredSIGHUPIgnored(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testBound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `trap '' HUP; exec "$0" "$@"`, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=nohup")
+	cmd.Env = append(os.Environ(), helperEnv+"=nohup", "GORACE=atexit_sleep_ms=0") // no -race second at exit
 	out, err := cmd.CombinedOutput()
 	if err != nil || string(out) != "first caught: user defined signal 2\n" {
 		t.Errorf("the helper said %q (%v), want SIGUSR2 caught first and SIGHUP not at all", out, err)

@@ -47,7 +47,9 @@ func goReads(t *testing.T, list []string) goReport {
 	}
 	defer r.Close()
 	proc, err := os.StartProcess(os.Args[0], []string{os.Args[0], "-test.run=^$"}, &os.ProcAttr{
-		Env:   append([]string{childEnv + "=1"}, list...),
+		// GORACE: a test binary built with -race sleeps a second as it
+		// exits unless told not to.
+		Env:   append([]string{childEnv + "=1", "GORACE=atexit_sleep_ms=0"}, list...),
 		Files: []*os.File{nil, w, os.Stderr},
 	})
 	w.Close()
@@ -62,8 +64,8 @@ func goReads(t *testing.T, list []string) goReport {
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("the Go child said %q: %v", out, err)
 	}
-	// Its own marker is the first entry; what follows is list as Go saw it.
-	rep.Environ = rep.Environ[1:]
+	// Its own two entries come first; what follows is list as Go saw it.
+	rep.Environ = rep.Environ[2:]
 	return rep
 }
 

@@ -257,41 +257,41 @@ func appendAttr(attrs []layout.Attr, prefix string, a slog.Attr) []layout.Attr {
 		}
 		return attrs
 	}
-	value, verbatim := textValue(a.Value)
-	return append(attrs, layout.Attr{Key: prefix + a.Key, Value: value, Verbatim: verbatim})
+	return append(attrs, layout.Attr{Key: prefix + a.Key, Value: textValue(a.Value)})
 }
 
 // textValue writes v as tbot's text logs do: errors in brackets, times like
-// the line's own, byte slices always quoted.
-func textValue(v slog.Value) (s string, verbatim bool) {
+// the line's own, byte slices always quoted (a quoted string is printable,
+// so layout writes it as it is).
+func textValue(v slog.Value) string {
 	switch v.Kind() {
 	case slog.KindString:
-		return v.String(), false
+		return v.String()
 	case slog.KindTime:
-		return string(layout.AppendTime(nil, v.Time())), false
+		return string(layout.AppendTime(nil, v.Time()))
 	case slog.KindInt64:
-		return strconv.FormatInt(v.Int64(), 10), false
+		return strconv.FormatInt(v.Int64(), 10)
 	case slog.KindUint64:
-		return strconv.FormatUint(v.Uint64(), 10), false
+		return strconv.FormatUint(v.Uint64(), 10)
 	case slog.KindFloat64:
-		return strconv.FormatFloat(v.Float64(), 'g', -1, 64), false
+		return strconv.FormatFloat(v.Float64(), 'g', -1, 64)
 	case slog.KindBool:
-		return strconv.FormatBool(v.Bool()), false
+		return strconv.FormatBool(v.Bool())
 	case slog.KindDuration:
-		return v.Duration().String(), false
+		return v.Duration().String()
 	}
 	switch x := v.Any().(type) {
 	case error:
-		return "[" + x.Error() + "]", false
+		return "[" + x.Error() + "]"
 	case encoding.TextMarshaler:
 		data, err := x.MarshalText()
 		if err != nil {
-			return "!ERROR:" + err.Error(), false
+			return "!ERROR:" + err.Error()
 		}
-		return string(data), false
+		return string(data)
 	case []byte:
-		return strconv.Quote(string(x)), true
+		return strconv.Quote(string(x))
 	default:
-		return fmt.Sprintf("%+v", x), false
+		return fmt.Sprintf("%+v", x)
 	}
 }

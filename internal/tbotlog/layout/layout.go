@@ -53,9 +53,6 @@ type Entry struct {
 // Attr is one key:value attribute.
 type Attr struct {
 	Key, Value string
-	// Verbatim writes Value as it is, never quoted (for a value that is
-	// quoted already).
-	Verbatim bool
 }
 
 // AppendText appends e to b as one line of the text layout, with its
@@ -80,11 +77,7 @@ func AppendText(b []byte, e Entry) []byte {
 		sep()
 		b = AppendString(b, a.Key)
 		b = append(b, ':')
-		if a.Verbatim {
-			b = append(b, a.Value...)
-		} else {
-			b = AppendString(b, a.Value)
-		}
+		b = AppendString(b, a.Value)
 	}
 	if e.Caller != "" {
 		sep()

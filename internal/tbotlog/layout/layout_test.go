@@ -22,7 +22,7 @@ func TestAppendText(t *testing.T) {
 			"2026-11-26T06:00:03.125Z INFO [TBOT]      m\n"},
 		{Entry{Level: "DEBUG", Component: "tbot:identity", Message: "no time, no caller", Attrs: []Attr{{Key: "k", Value: ""}, {Key: "n", Value: "3"}}},
 			"DEBU [TBOT:IDEN] no time, no caller k: n:3\n"},
-		{Entry{Time: at, Level: "ERROR", Component: "a", Message: "two\nlines", Attrs: []Attr{{Key: "raw", Value: `"a b"`, Verbatim: true}, {Key: "tab", Value: "a\tb"}}},
+		{Entry{Time: at, Level: "ERROR", Component: "a", Message: "two\nlines", Attrs: []Attr{{Key: "raw", Value: `"a b"`}, {Key: "tab", Value: "a\tb"}}},
 			"2026-11-26T06:00:03.125Z ERRO [A]         \"two\\nlines\" raw:\"a b\" tab:\"a\\tb\"\n"},
 	} {
 		if got := string(AppendText([]byte("> "), tt.entry)); got != "> "+tt.want {

@@ -1,12 +1,12 @@
 package beforemain
 
 import (
-	"bytes"
 	"regexp"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 )
 
@@ -32,6 +32,8 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 		{"an own flag", []string{"exec", "--dry-run", "--", "tbot", "start"}, off, nil},
 		{"an own flag of report", []string{"report", "--tbot-path=/opt/tbot", "start"}, off, nil},
 		{"tbot's global flag before report's arguments", []string{"report", "-d", "start"}, off, nil},
+		{"a short flag before exec's PROGRAM", []string{"exec", "-x", "tbot"}, off, nil},
+		{"tbot's -c before report's arguments", []string{"report", "-c", "/etc/tbot.yaml", "start"}, off, nil},
 		{"exec of no PROGRAM", []string{"exec", "--"}, off, nil},
 		{"exec of nothing", []string{"exec"}, off, nil},
 		{"exec of an empty PROGRAM", []string{"exec", "--", ""}, off, nil},
@@ -98,7 +100,9 @@ func TestRunWhole(t *testing.T) {
 			`^2026-11-26T06:00:00\.000Z ERRO \[TBOT-TELE\] Could not start PROGRAM\. program:no-such-tbot reason:command not found beforemain/beforemain\.go:\d+\n$`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
+			// Locked, as main's are: the child's output is copied in from
+			// goroutines (in the binary they are the process's own files).
+			var stdout, stderr testsupport.LockedBuffer
 			got := Invocation{Exec: tt.exec, Decision: off}.Run(nil, &stdout, &stderr, []string{"PATH=/usr/bin:/bin"}, "/usr/bin:/bin", now)
 			if got != tt.status || stdout.String() != tt.stdout || !regexp.MustCompile(tt.stderr).MatchString(stderr.String()) {
 				t.Errorf("status %d, stdout %q, stderr %q; want %d, %q, %s", got, stdout.String(), stderr.String(), tt.status, tt.stdout, tt.stderr)

@@ -149,7 +149,9 @@ func TestChildEnvAsTbotReadsIt(t *testing.T) {
 			if !ok {
 				t.Fatalf("PlanExec(%q) starts nothing", args)
 			}
-			env := append([]string{childEnv + "=1"}, plan.ChildEnv(tt.env)...)
+			// GORACE: a test binary built with -race sleeps a second as it
+			// exits unless told not to.
+			env := append([]string{childEnv + "=1", "GORACE=atexit_sleep_ms=0"}, plan.ChildEnv(tt.env)...)
 			var out bytes.Buffer
 			l := launch.Begin(plan.Argv, env, "", nil, &out, os.Stderr)
 			defer l.Close()

@@ -180,7 +180,7 @@ func TestBeginReapsOrphansAsPID1(t *testing.T) {
 		t.Skipf("skipped: cannot make a PID namespace here (needs root or user namespaces): %v", err)
 	}
 	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=pid1")
+	cmd.Env = append(os.Environ(), helperEnv+"=pid1", "GORACE=atexit_sleep_ms=0") // no -race second at exit
 	out, err := cmd.CombinedOutput()
 	if want := "orphan parent 1\nreaped\nstatus 5\n"; err != nil || string(out) != want {
 		t.Errorf("as PID 1: %q (%v), want %q", out, err, want)
