@@ -243,6 +243,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"report", "--tbot-version", "not a version!", "--", "start"}, 2, "",
 			"--tbot-version is not a version. flag:--tbot-version value:not a version! hint:X.Y.Z or X.Y.Z-pre, as tbot version prints it (17.4.2)"},
 		{[]string{"report", "--log-format", "xml", "--", "start"}, 2, "", "--log-format must be text or json. flag:--log-format value:xml"},
+		// A long value is cut to its first 64 bytes: one line stays short.
+		{[]string{"report", "--log-format", strings.Repeat("x", 65), "--", "start"}, 2, "",
+			"--log-format must be text or json. flag:--log-format value:" + strings.Repeat("x", 64) + "…"},
+		{[]string{"report", "--log-format", strings.Repeat("y", 64), "--", "start"}, 2, "",
+			"--log-format must be text or json. flag:--log-format value:" + strings.Repeat("y", 64)},
 		{[]string{"report", "--dryrun", "start"}, 2, "",
 			"Unknown flag --dryrun. flag:--dryrun hint:tbot-telemetry report --help lists this program's flags; tbot's own arguments go after --"},
 		{[]string{"collect", "--dry-run"}, 2, "", "Unknown flag --dry-run. flag:--dry-run hint:tbot-telemetry collect --help lists its flags"},

@@ -333,6 +333,25 @@ exit 1`)
 	}
 }
 
+// The one deadline (--timeout) bounds what exec does for the event, the
+// version probe too: a tbot whose `version` never answers holds exec, once
+// the child has ended, no longer than the deadline.
+func TestExecDeadlineBoundsTheProbe(t *testing.T) {
+	srv := testsupport.StartService(t)
+	tbot := filepath.Join(t.TempDir(), "tbot")
+	if err := os.WriteFile(tbot, []byte("#!/bin/sh\nif [ \"$1\" = version ]; then exec sleep 60; fi\nexit 4\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := testsupport.Run(t, execBound, execEnv("TELEPORT_ANONYMOUS_TELEMETRY=1"),
+		append([]string{buildBinary(t), "exec", "--timeout=1500ms", "--endpoint=" + srv.URL, "--", tbot}, execArgsOfStart...)...)
+	if res.Code != 4 {
+		t.Errorf("exit status %d, want the child's 4; stderr:\n%s", res.Code, res.Stderr)
+	}
+	if !strings.Contains(res.Stderr, "Could not ask tbot for its version") || len(srv.Events()) != 1 {
+		t.Errorf("want the version given up and the event sent (%d events); stderr:\n%s", len(srv.Events()), res.Stderr)
+	}
+}
+
 // The version is asked of the child's own binary, after the child started.
 func TestExecProbesTheChildsVersionAfterItsStart(t *testing.T) {
 	tbot := execFakeTbot(t, `sleep 1; exit 0`)
