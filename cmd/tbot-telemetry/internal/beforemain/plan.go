@@ -41,58 +41,76 @@ func PlanExec(args []string, getenv func(string) string) (ExecPlan, bool) {
 	if len(args) == 0 || args[0] != "exec" {
 		return ExecPlan{}, false
 	}
-	values := ownflags.Defaults()
-	var (
-		seen    []string
-		program []string
-		found   bool // PROGRAM's place: after --, or the first word that is no flag
-	)
-	for i := 1; i < len(args) && !found; i++ {
+	values, program, reading := readExecFlags(args[1:])
+	switch {
+	case reading == misused:
+		return afterSeparator(args)
+	case reading == leftToMain || len(program) == 0 || program[0] == "":
+		return ExecPlan{}, false // main starts nothing (exec needs PROGRAM), or reads it its own way
+	}
+	if _, problem := values.Check(); problem != nil {
+		return ExecPlan{Argv: program}, true // main's misuse: PROGRAM without telemetry
+	}
+	return ExecPlan{Argv: program, TelemetryOff: values.ChildTelemetryOff(optin.Decide(getenv).Enabled)}, true
+}
+
+// reading is how far readExecFlags got.
+type reading int
+
+const (
+	// found: exec's own flags read, and PROGRAM is what follows them.
+	found reading = iota
+	// leftToMain: main starts no PROGRAM (--help, a flag without its
+	// value and nothing after it, no PROGRAM) or reads the line its own
+	// way (a boolean given a value).
+	leftToMain
+	// misused: a misuse that main's parse finds (an unknown or repeated
+	// flag); PROGRAM is then whatever follows the first --.
+	misused
+)
+
+// readExecFlags reads exec's own flags from args (what follows "exec") as
+// main's parse does, with the table of package ownflags, and finds PROGRAM
+// after them.
+func readExecFlags(args []string) (values ownflags.Values, program []string, r reading) {
+	values = ownflags.Defaults()
+	var seen []string
+	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
-			program, found = args[i+1:], true
-			continue
+			return values, args[i+1:], found
 		case a == "" || a == "-" || a[0] != '-':
-			program, found = args[i:], true
-			continue
+			return values, args[i:], found
 		}
 		name, value, hasValue := cutFlag(a)
 		if name == "help" || hasPrefix(name, "completion-") {
-			return ExecPlan{}, false // main answers it; no PROGRAM
+			return values, nil, leftToMain // main answers it; no PROGRAM
 		}
 		flag, off, ok := ownflags.Lookup(ownflags.Exec, name)
 		switch {
 		case !ok:
-			// Unknown: main's misuse, with PROGRAM whatever follows the
-			// first --.
-			return afterSeparator(args)
+			return values, nil, misused
 		case flag.TakesValue:
 			if !hasValue {
 				if i+1 >= len(args) {
-					return ExecPlan{}, false // main: a flag without its value, no PROGRAM
+					return values, nil, leftToMain // a flag without its value, no PROGRAM
 				}
 				i++
 				value = args[i]
 			}
 			*values.Text(flag.Name) = value
 		case hasValue:
-			return ExecPlan{}, false // a boolean given a value: kingpin's own reading, main's to make
+			return values, nil, leftToMain // a boolean given a value: kingpin's own reading, main's to make
 		default:
 			*values.Bool(flag.Name) = !off
 		}
 		if slices.Contains(seen, flag.Name) {
-			return afterSeparator(args) // kingpin: a flag cannot be repeated
+			return values, nil, misused // kingpin: a flag cannot be repeated
 		}
 		seen = append(seen, flag.Name)
 	}
-	if !found || len(program) == 0 || program[0] == "" {
-		return ExecPlan{}, false // main: exec needs PROGRAM
-	}
-	if _, problem := values.Check(); problem != nil {
-		return ExecPlan{Argv: program}, true // main's misuse: PROGRAM without telemetry
-	}
-	return ExecPlan{Argv: program, TelemetryOff: values.ChildTelemetryOff(optin.Decide(getenv).Enabled)}, true
+	return values, nil, leftToMain // no PROGRAM
 }
 
 // afterSeparator is main's PROGRAM after a misuse that its parse finds:
