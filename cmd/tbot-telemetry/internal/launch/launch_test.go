@@ -182,13 +182,15 @@ func TestBeginReapsOrphansAsPID1(t *testing.T) {
 	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=pid1", "GORACE=atexit_sleep_ms=0") // no -race second at exit
 	out, err := cmd.CombinedOutput()
-	if want := "orphan parent 1\nreaped\nstatus 5\n"; err != nil || string(out) != want {
+	want := "orphan parent 1\nreaped\nstatus 5\nLost track of PROGRAM. program:sleep reason:supervisor closed before the child ended\nstatus 1\n"
+	if err != nil || string(out) != want {
 		t.Errorf("as PID 1: %q (%v), want %q", out, err, want)
 	}
 }
 
 // pid1Helper runs as PID 1: its child leaves an orphan behind, waits to see
-// it reaped and exits 5.
+// it reaped and exits 5. Then a second child is lost: its Supervisor
+// closes while it runs, and exec must not take that for a success.
 func pid1Helper() int {
 	dir, err := os.MkdirTemp("", "launch-pid1-")
 	if err != nil {
@@ -203,10 +205,19 @@ while [ -e /proc/$orphan ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
 if [ -e /proc/$orphan ]; then echo "zombie $(cut -d' ' -f3 /proc/$orphan/stat)"; else echo reaped; fi
 exit 5`
 	l := Begin([]string{"sh", "-c", script, "sh", dir}, []string{"PATH=/usr/bin:/bin"}, "/usr/bin:/bin", nil, os.Stdout, os.Stderr)
-	defer l.Close()
 	if l.Child == nil {
 		return 2
 	}
-	os.Stdout.WriteString("status " + strconv.Itoa(l.Wait(func(m, p, r string) { os.Stderr.WriteString(m + " " + r + "\n") })) + "\n")
+	say := func(m, p, r string) { os.Stdout.WriteString(m + " program:" + p + " reason:" + r + "\n") }
+	os.Stdout.WriteString("status " + strconv.Itoa(l.Wait(say)) + "\n")
+	l.Close() // one reaper at a time: each collects whatever ends
+
+	lost := Begin([]string{"sleep", "30"}, nil, "/usr/bin:/bin", nil, nil, nil)
+	defer lost.Close()
+	if lost.Child == nil {
+		return 2
+	}
+	lost.Sup.Close()
+	os.Stdout.WriteString("status " + strconv.Itoa(lost.Wait(say)) + "\n")
 	return 0
 }
