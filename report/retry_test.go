@@ -72,6 +72,7 @@ func TestRoomFor(t *testing.T) {
 // at most six attempts (with every wait at its shortest: 0, 50, 150, 350,
 // 750 and 1250 ms), each at least half its backoff after the one before.
 func TestSendBacksOffWithinTheDeadline(t *testing.T) {
+	t.Parallel() // 1.5 s of waiting, beside the other tests
 	var (
 		mu       sync.Mutex
 		arrivals []time.Time

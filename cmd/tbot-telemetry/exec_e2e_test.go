@@ -337,6 +337,7 @@ exit 1`)
 // version probe too: a tbot whose `version` never answers holds exec, once
 // the child has ended, no longer than the deadline.
 func TestExecDeadlineBoundsTheProbe(t *testing.T) {
+	t.Parallel()
 	srv := testsupport.StartService(t)
 	tbot := filepath.Join(t.TempDir(), "tbot")
 	if err := os.WriteFile(tbot, []byte("#!/bin/sh\nif [ \"$1\" = version ]; then exec sleep 60; fi\nexit 4\n"), 0o755); err != nil {

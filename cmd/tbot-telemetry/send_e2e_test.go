@@ -140,6 +140,7 @@ func TestReportSendsEvent(t *testing.T) {
 // the deadline (a third): the event is still sent, with no version, by
 // the newest rules, and with one warning about the version.
 func TestReportProbeTakesOnlyItsShare(t *testing.T) {
+	t.Parallel()
 	srv := testsupport.StartService(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
 	tbot := writeFile(t, filepath.Join(t.TempDir(), "tbot"), "#!/bin/sh\nexec sleep 30\n", 0o755)

@@ -108,6 +108,7 @@ func TestShareIsAThirdOfWhatIsLeft(t *testing.T) {
 // A tbot that never answers takes only the probe's share, and the rest of
 // the deadline is still there when the probe gives up.
 func TestVersionWithinItsShare(t *testing.T) {
+	t.Parallel()
 	tbot := fakeTbot(t, "exec sleep 30")
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
