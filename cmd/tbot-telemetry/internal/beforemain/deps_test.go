@@ -41,22 +41,24 @@ var allowedDeps = []string{
 // strings (and bytes, which also needs unicode) was measured for issue 21
 // on the release build with the path importing it (a build overlay adding
 // `var _ = strings.Cut` to beforemain.go), on the 2-vCPU machine of
-// BENCHMARKS.md at load average 5: its own package has no init, and
-// unicode's takes 0.02-0.12 ms, but Go initializes, in import-path order,
-// every package whose imports are ready, so while the path waits for
-// "strings" (and "unicode"), 41 more packages that sort before them go
-// first: reflect, protobuf's detrand and protowire, compress/flate, crypto
-// and its fips140 packages, encoding/json, flag, kingpin's units. With
-// GODEBUG=inittrace=1, the path ran after 63 package inits instead of 22,
-// 0.45-2.3 ms (median 1.0 ms, 20 runs) after os/signal's instead of at
-// once; exec's child started 0.24-0.32 ms later (medians of the paired
-// differences of 300 alternating runs, exec -- bench/stampchild, either
-// order). path/filepath needs strings, and so costs the same. fmt, which
-// sorts early, costs less but not nothing: 4 more package inits (unicode,
-// reflect, protobuf's detrand, database/sql/driver), the path 0.09-0.3 ms
-// later (median 0.1 ms, 20 runs); supervise's wrap stands in for its %w.
+// BENCHMARKS.md: its own package has no init, and unicode's takes
+// 0.02-0.12 ms, but Go initializes, in import-path order, every package
+// whose imports are ready, so while the path waits for "strings" (and
+// "unicode"), 41 more packages that sort before them go first: reflect,
+// protobuf's detrand and protowire, compress/flate, crypto and its fips140
+// packages, encoding/json, flag, kingpin's units. With
+// GODEBUG=inittrace=1 the path ran after 64 package inits instead of 23,
+// 0.38-1.0 ms (median 0.51 ms, 20 runs, load average 0.7; 0.45-2.3 ms at
+// load 5) after os/signal's instead of at once; bench/childdelay (200
+// runs, twice each, load 0.6) put exec's own delay with telemetry off at
+// 2.19 ms against 1.94-2.02 ms, and paired runs at load 5 the child's
+// start 0.24-0.32 ms later. path/filepath needs strings, and so costs the
+// same. fmt, which sorts early, costs less but not nothing: 4 more package
+// inits (unicode, reflect, protobuf's detrand, database/sql/driver), the
+// path 0-0.3 ms later (median 0.1 ms, 20 runs); supervise's wrap stands in
+// for its %w.
 var bannedDeps = map[string]string{
-	"strings":       "starts the child 0.24-0.32 ms later (41 more package inits first; see bannedDeps)",
+	"strings":       "starts the child 0.15-0.32 ms later (41 more package inits first; see bannedDeps)",
 	"bytes":         "needs unicode, as strings does: 41 more package inits before the path (see bannedDeps)",
 	"path/filepath": "needs strings: 41 more package inits before the path (see bannedDeps)",
 	"unicode":       "is what strings brings: 41 more package inits before the path (see bannedDeps)",
