@@ -175,7 +175,10 @@ func TestExecPlanBeforeMainAgreesWithMain(t *testing.T) {
 	if err := os.WriteFile(record, []byte("#!/bin/sh\necho \"telemetry=${TELEPORT_ANONYMOUS_TELEMETRY-unset} args=$*\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	on := []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=http://127.0.0.1:9"}
+	// A receiver that answers at once: the sends are beside the point here,
+	// and one to a closed port would be retried until its deadline.
+	receiver := testsupport.StartService(t)
+	on := []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + receiver.URL}
 	off := []string{"TELEPORT_ANONYMOUS_TELEMETRY=no"}
 	for _, tt := range []struct {
 		env  []string
