@@ -269,6 +269,15 @@ lint: ## gofmt, go vet, staticcheck, buf lint and buf format checks
 	$(BUF) lint
 	$(BUF) format -d --exit-code
 
+# Which mutant lists `make mutants` runs (hack/mutants/lists/NAME.txt): all
+# when empty, and then the results are written to hack/mutants/RESULTS.md.
+MUTANTS ?=
+MUTANTS_JOBS ?= 1
+
+.PHONY: mutants
+mutants: ## Mutation check: each package's own tests against hand-written mutants (slow; not in CI)
+	$(GO) run ./hack/mutants -j $(MUTANTS_JOBS) $(if $(MUTANTS),,-results hack/mutants/RESULTS.md) $(MUTANTS)
+
 .PHONY: bench
 bench: ## Run all benchmarks (no tests)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

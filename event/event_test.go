@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
@@ -137,5 +140,84 @@ func TestDeriveCountsAsTbotCode(t *testing.T) {
 	got := [4]int32{s.DestinationsApplication, s.DestinationsDatabase, s.DestinationsKubernetes, s.DestinationsOther}
 	if want := [4]int32{1, 1, 1, 7}; got != want {
 		t.Errorf("application, database, kubernetes, other = %v, want %v", got, want)
+	}
+}
+
+// The helper strings keep printable ASCII, space (0x20) to tilde (0x7e)
+// both included, and at most 128 bytes of it: what is dropped does not
+// count against the bound.
+func TestHelperCleaningBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{"the ends of printable ASCII", " gha:~ ", " gha:~ "},
+		{"just outside them", "\x1fgha\x7f\x80", "gha"},
+		{"exactly 128 bytes", strings.Repeat("a", 128), strings.Repeat("a", 128)},
+		{"129 bytes", strings.Repeat("b", 129), strings.Repeat("b", 128)},
+		{"dropped bytes do not count", strings.Repeat("\x00", 200) + strings.Repeat("c", 128), strings.Repeat("c", 128)},
+		{"UTF-8", "héllo", "hllo"},
+		{"empty", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Derive(newestView(), config.Env{EnvHelper: tt.in, EnvHelperVersion: tt.in}, "", fixed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := req.GetStart()
+			if s.Helper != tt.want {
+				t.Errorf("helper %q, want %q", s.Helper, tt.want)
+			}
+			if s.HelperVersion != tt.want {
+				t.Errorf("helper version %q, want %q", s.HelperVersion, tt.want)
+			}
+		})
+	}
+}
+
+// The event's timestamp is the start time as the clock gave it, to the
+// nanosecond on the wire (as tbot's timestamppb.Now); the PostHog view
+// writes it in UTC with exactly three fractional digits, cut, not rounded.
+func TestTimestamp(t *testing.T) {
+	at := time.Date(2026, 11, 26, 7, 0, 0, 999_999_999, time.FixedZone("CET", 3600))
+	src := Sources{Now: func() time.Time { return at }, NewID: testsupport.NewID}
+	req, err := Derive(newestView(), nil, "", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := req.GetTimestamp(); ts.GetSeconds() != at.Unix() || ts.GetNanos() != 999_999_999 {
+		t.Errorf("wire timestamp %d s %d ns, want %d s 999999999 ns", ts.GetSeconds(), ts.GetNanos(), at.Unix())
+	}
+	for in, want := range map[time.Time]string{
+		at: "2026-11-26T06:00:00.999Z",
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC):           "2026-01-02T03:04:05.000Z",
+		time.Date(2026, 1, 2, 3, 4, 5, 1_500_000, time.UTC):   "2026-01-02T03:04:05.001Z",
+		time.Date(2026, 1, 2, 3, 4, 5, 120_000_000, time.UTC): "2026-01-02T03:04:05.120Z",
+	} {
+		req.Timestamp = timestamppb.New(in)
+		if got := PostHogView(req, time.Time{}).Timestamp; got != want {
+			t.Errorf("timestamp of %v: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Run mode and the view's join method; an unknown run mode is left empty.
+func TestRunModeAndJoinType(t *testing.T) {
+	view := newestView()
+	view.JoinMethod = "iam"
+	req, err := Derive(view, nil, "", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := PostHogView(req, time.Time{}).Properties; p.RunMode != "daemon" || p.JoinType != "iam" {
+		t.Errorf("run mode %q, join type %q; want daemon, iam", p.RunMode, p.JoinType)
+	}
+	view.Oneshot = true
+	req, _ = Derive(view, nil, "", fixed)
+	if p := PostHogView(req, time.Time{}).Properties; p.RunMode != "one-shot" {
+		t.Errorf("run mode %q, want one-shot", p.RunMode)
+	}
+	req.GetStart().RunMode = prehogv1alpha.TbotStartEvent_RUN_MODE_UNSPECIFIED
+	if p := PostHogView(req, time.Time{}).Properties; p.RunMode != "" {
+		t.Errorf("run mode %q for an unspecified one, want empty", p.RunMode)
 	}
 }

@@ -1,9 +1,9 @@
 // Package optin decides from the environment alone whether tbot's anonymous
 // telemetry is enabled, with the words tbot logs for the decision.
 //
-// It imports nothing but strconv: exec's quiet path uses it while this
-// program's heavier packages are not yet initialized (see
-// cmd/tbot-telemetry/internal/quiet).
+// It imports nothing but strconv: this program's before-main path
+// (cmd/tbot-telemetry/internal/beforemain) uses it while the heavier
+// packages are not yet initialized.
 package optin
 
 import "strconv"

@@ -17,6 +17,14 @@ func TestDecide(t *testing.T) {
 		{"1", "1", false, "DO_NOT_TRACK is set"},
 		{"1", "true", false, "DO_NOT_TRACK is set"},
 		{"1", "nonsense", true, ""}, // only a true DO_NOT_TRACK wins
+		{"1", "0", true, ""},
+		{"t", "", true, ""},
+		{"T", "", true, ""},
+		{"True", "", true, ""},
+		{"on", "", false, "TELEPORT_ANONYMOUS_TELEMETRY is not true"},
+		{" 1", "", false, "TELEPORT_ANONYMOUS_TELEMETRY is not true"},
+		{"0", "1", false, "DO_NOT_TRACK is set"}, // DO_NOT_TRACK is named whenever it is set
+		{"", "t", false, "DO_NOT_TRACK is set"},
 	} {
 		env := map[string]string{EnvTelemetry: tc.telemetry, EnvDoNotTrack: tc.doNotTrack}
 		got := Decide(func(k string) string { return env[k] })
@@ -44,5 +52,16 @@ func TestTbotOptedIn(t *testing.T) {
 		if got := TbotOptedIn(func(k string) string { return env[k] }); got != tc.want {
 			t.Errorf("telemetry=%q do_not_track=%q: got %v, want %v", tc.telemetry, tc.doNotTrack, got, tc.want)
 		}
+	}
+}
+
+// tbot's own words for its telemetry line, written out.
+func TestLogMessage(t *testing.T) {
+	const docs = "https://goteleport.com/docs/reference/machine-workload-identity/machine-id/telemetry/"
+	if got := (Decision{Enabled: true}).LogMessage(); got != "Anonymous telemetry is enabled. Find out more about anonymous telemetry at "+docs {
+		t.Errorf("enabled: %q", got)
+	}
+	if got := (Decision{Reason: "x"}).LogMessage(); got != "Anonymous telemetry is not enabled. Find out more about anonymous telemetry at "+docs {
+		t.Errorf("not enabled: %q", got)
 	}
 }

@@ -44,6 +44,7 @@ func TestSendConnectJSONError400(t *testing.T) {
 // A proxy's HTML error page is retried while the deadline allows, then the
 // send fails with a phrase, not the page, and within the deadline.
 func TestSendProxyHTML502(t *testing.T) {
+	t.Parallel() // it retries until its deadline, beside the other tests
 	var calls atomic.Int64
 	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)

@@ -63,8 +63,8 @@ func newHTTPClient(getenv func(string) string, dial dialFunc) *http.Client {
 	}
 	proxies := newProxyResolver(getenv)
 	t := &transport{
-		plain:   newTransport(proxies, dial, nil),
-		proxies: proxies,
+		cleartext: newTransport(proxies, dial, nil),
+		proxies:   proxies,
 	}
 	t.secure = sync.OnceValues(func() (*http.Transport, error) {
 		t.secureBuilt.Store(true)
@@ -81,10 +81,10 @@ func newHTTPClient(getenv func(string) string, dial dialFunc) *http.Client {
 	}
 }
 
-// transport sends over plain when neither the endpoint nor its proxy speaks
-// TLS, so that the certificate pool is loaded only when TLS is used.
+// transport sends in cleartext when neither the endpoint nor its proxy
+// speaks TLS, so that the certificate pool is loaded only when TLS is used.
 type transport struct {
-	plain       *http.Transport
+	cleartext   *http.Transport
 	secure      func() (*http.Transport, error)
 	secureBuilt atomic.Bool
 	proxies     *proxyResolver
@@ -93,7 +93,7 @@ type transport struct {
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach both
 // transports.
 func (t *transport) CloseIdleConnections() {
-	t.plain.CloseIdleConnections()
+	t.cleartext.CloseIdleConnections()
 	if t.secureBuilt.Load() {
 		if secure, err := t.secure(); err == nil {
 			secure.CloseIdleConnections()
@@ -103,7 +103,7 @@ func (t *transport) CloseIdleConnections() {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.needsTLS(req.URL) {
-		return t.plain.RoundTrip(req)
+		return t.cleartext.RoundTrip(req)
 	}
 	secure, err := t.secure()
 	if err != nil {

@@ -106,7 +106,7 @@ func TestNewHTTPClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if secure == http.DefaultTransport || tr.plain == http.DefaultTransport {
+	if secure == http.DefaultTransport || tr.cleartext == http.DefaultTransport {
 		t.Error("shares http.DefaultTransport")
 	}
 	cfg := secure.TLSClientConfig

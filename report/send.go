@@ -11,11 +11,8 @@ import (
 
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/report/deadline"
 )
-
-// DefaultTimeout is the deadline Send applies when its context has none, so
-// that retries always end.
-const DefaultTimeout = 3 * time.Second
 
 const (
 	initialBackoff = 100 * time.Millisecond
@@ -54,8 +51,8 @@ type SendError struct {
 func (e *SendError) Error() string { return e.Code.String() + ": " + e.Reason }
 
 // Send posts the event to the endpoint over Connect (binary proto, as tbot
-// sends it). ctx carries the one deadline, which covers DNS, connecting, TLS,
-// the call and its retries: an unavailable service is asked again, with
+// sends it). ctx carries the one deadline, deadline.Default when it has none,
+// which covers DNS, connecting, TLS, the call and its retries: an unavailable service is asked again, with
 // jittered exponential backoff and the very same event, while the deadline
 // leaves room for another attempt. Any error it returns is a *SendError.
 func Send(ctx context.Context, opts SendOptions, req *prehogv1alpha.SubmitTbotEventRequest) error {
@@ -81,7 +78,8 @@ func Send(ctx context.Context, opts SendOptions, req *prehogv1alpha.SubmitTbotEv
 
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		// So that retries always end.
+		ctx, cancel = context.WithTimeout(ctx, deadline.Default)
 		defer cancel()
 	}
 	client := opts.Client
@@ -95,22 +93,21 @@ func Send(ctx context.Context, opts SendOptions, req *prehogv1alpha.SubmitTbotEv
 	secrets := endpointSecrets(endpoint)
 
 	started := time.Now()
-	backoff := initialBackoff
+	end, hasEnd := ctx.Deadline()
 	for tries := 1; ; tries++ {
 		sendErr := submit(ctx, svc, req, secrets)
 		if sendErr == nil {
 			log.Debug("Successfully transmitted anonymous telemetry", "distinct_id", req.GetDistinctId(), "duration", time.Since(started))
 			return nil
 		}
-		wait := jitter(backoff)
-		if !sendErr.retry || !roomFor(ctx, wait) {
+		wait := jitter(backoffBefore(tries))
+		if !sendErr.retry || !roomFor(time.Now(), end, hasEnd, wait) {
 			return sendErr
 		}
 		log.Debug("Anonymous telemetry not accepted yet; trying again.", "attempt", tries, "error", sendErr.Error(), "wait", wait)
 		if !sleep(ctx, wait) {
 			return sendErr
 		}
-		backoff = min(2*backoff, maxBackoff)
 	}
 }
 
@@ -130,10 +127,23 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// roomFor says whether the deadline leaves time to wait and then attempt.
-func roomFor(ctx context.Context, wait time.Duration) bool {
-	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > wait+minAttemptBudget
+// backoffBefore is the wait before the retry that follows attempt n (1 for
+// the first), before jitter: initialBackoff, doubling up to maxBackoff. So
+// a 3 s deadline holds about six attempts against a service that refuses at
+// once, not the dozens that retrying without it would make, from every bot
+// of a fleet.
+func backoffBefore(n int) time.Duration {
+	d := initialBackoff
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// roomFor says whether, at now, the deadline (end, if hasEnd) leaves time to
+// wait and then make an attempt of at least minAttemptBudget.
+func roomFor(now, end time.Time, hasEnd bool, wait time.Duration) bool {
+	return !hasEnd || end.Sub(now) > wait+minAttemptBudget
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

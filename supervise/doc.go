@@ -57,12 +57,14 @@
 // # What it imports
 //
 // Only packages that the Go runtime initializes first (os, os/signal,
-// syscall, strconv, time, context, errors, io, sync): no fmt, strings or
-// path/filepath. Go initializes packages in import-path order as soon as
-// their imports are ready, so a package that needs one of those waits
-// behind crypto, protobuf and the rest; exec's quiet path, which starts
-// PROGRAM from an init function when telemetry is off, relies on this
-// package being ready before them (a test of cmd/tbot-telemetry checks it).
+// syscall, strconv, time, context, errors, io, sync, slices): no fmt,
+// strings or path/filepath. Go initializes packages in import-path order as
+// soon as their imports are ready, so a package that needs one of those
+// waits behind crypto, protobuf and the rest (what each costs was measured:
+// cmd/tbot-telemetry/internal/beforemain/deps_test.go); exec's before-main
+// path, which starts PROGRAM from an init function, relies on this package
+// being ready before them (that test and one of cmd/tbot-telemetry check
+// it).
 package supervise
 
 // Unix only: a build for another platform stops at package platform, with

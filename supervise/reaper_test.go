@@ -25,7 +25,11 @@ import (
 const helperEnv = "SUPERVISE_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(helperEnv); mode != "" {
+	switch mode := os.Getenv(helperEnv); mode {
+	case "":
+	case "nohup":
+		os.Exit(catchHelper())
+	default:
 		os.Exit(reaperHelper(mode))
 	}
 	os.Exit(m.Run())
@@ -45,7 +49,9 @@ func runReaperHelper(t *testing.T, mode string) helperReport {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	// A test binary built with -race sleeps a second as it exits unless
+	// told not to.
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "GORACE=atexit_sleep_ms=0")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

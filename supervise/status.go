@@ -112,7 +112,8 @@ func LookPath(name, pathList string) (string, error) {
 	return "", &StartError{Code: ExitNotFound, Reason: ErrNotFound.Error(), Err: ErrNotFound}
 }
 
-// splitPathList splits a search path at its colons.
+// splitPathList splits a search path at its colons: strings.Split, without
+// strings.
 func splitPathList(list string) []string {
 	var dirs []string
 	start := 0
@@ -125,6 +126,8 @@ func splitPathList(list string) []string {
 	return append(dirs, list[start:])
 }
 
+// containsSlash is strings.ContainsRune(name, '/'), without strings (see
+// the package comment on what this package imports).
 func containsSlash(name string) bool {
 	for i := 0; i < len(name); i++ {
 		if name[i] == '/' {

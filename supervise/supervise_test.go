@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,11 +58,20 @@ func TestExitStatusMirrorsTheChild(t *testing.T) {
 		signal syscall.Signal
 	}{
 		{"exit 0", 0, 0},
+		{"exit 1", 1, 0},
+		{"exit 2", 2, 0},
 		{"exit 3", 3, 0},
+		{"exit 126", 126, 0},
+		{"exit 127", 127, 0},
+		{"exit 128", 128, 0},
 		{"exit 255", 255, 0},
-		{"kill -TERM $$", 128 + 15, syscall.SIGTERM},
+		{"kill -HUP $$", 128 + 1, syscall.SIGHUP},
+		{"kill -INT $$", 128 + 2, syscall.SIGINT},
+		{"kill -QUIT $$", 128 + 3, syscall.SIGQUIT},
 		{"kill -KILL $$", 128 + 9, syscall.SIGKILL},
+		{"kill -USR1 $$", 128 + 10, syscall.SIGUSR1},
 		{"kill -SEGV $$", 128 + 11, syscall.SIGSEGV},
+		{"kill -TERM $$", 128 + 15, syscall.SIGTERM},
 	}
 	sup := New(Options{})
 	defer sup.Close()
@@ -76,6 +88,13 @@ func TestExitStatusMirrorsTheChild(t *testing.T) {
 			sig, signaled := st.Signaled()
 			if signaled != (tt.signal != 0) || sig != tt.signal {
 				t.Errorf("Signaled() = %v, %v; want %v", sig, signaled, tt.signal)
+			}
+			want := "exit status " + strconv.Itoa(tt.want)
+			if tt.signal != 0 {
+				want = "killed by signal " + strconv.Itoa(int(tt.signal)) + " (" + tt.signal.String() + ")"
+			}
+			if st.String() != want {
+				t.Errorf("String() = %q, want %q", st.String(), want)
 			}
 		})
 	}
@@ -166,6 +185,30 @@ func TestLookPathSearchesLikeAShell(t *testing.T) {
 	}
 	if _, err := LookPath("", pathList); !errors.Is(err, ErrNotFound) {
 		t.Errorf("LookPath(\"\") error %v, want ErrNotFound", err)
+	}
+	// A directory alone is not found, as a shell says (127), rather than a
+	// program that cannot run.
+	if got, err := LookPath("sub", first); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LookPath of a directory = %q, %v; want ErrNotFound", got, err)
+	}
+	// No PATH: the shell's default.
+	if got, err := LookPath("sh", ""); err != nil || (got != "/usr/bin/sh" && got != "/bin/sh") {
+		t.Errorf("LookPath(sh) without PATH = %q, %v; want it from /usr/bin:/bin", got, err)
+	}
+}
+
+// An empty entry of PATH (a leading or trailing colon, or two together) is
+// the current directory, as it is to a shell.
+func TestLookPathEmptyEntryIsTheCurrentDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tbot"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, pathList := range []string{":/nonexistent", "/nonexistent:", "/nonexistent::/nonexistent2"} {
+		if got, err := LookPath("tbot", pathList); err != nil || got != "./tbot" {
+			t.Errorf("LookPath(tbot, %q) = %q, %v; want ./tbot", pathList, got, err)
+		}
 	}
 }
 
@@ -382,6 +425,48 @@ func TestCatchReceivesForwardedSignals(t *testing.T) {
 		case <-time.After(testBound):
 			t.Fatalf("%v was not caught", sig)
 		}
+	}
+}
+
+// Started with SIGHUP ignored (nohup, a background job), Catch leaves it
+// ignored instead of catching it: a SIGHUP then neither reaches the catcher
+// nor ends the process. Checked in a copy of this test binary started that
+// way (see catchHelper).
+func TestCatchLeavesAnIgnoredSIGHUPIgnored(t *testing.T) {
+	testsupport.SkipIfInheritedIgnored(t, syscall.SIGUSR2)
+	ctx, cancel := context.WithTimeout(context.Background(), testBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `trap '' HUP; exec "$0" "$@"`, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=nohup", "GORACE=atexit_sleep_ms=0") // no -race second at exit
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "first caught: user defined signal 2\n" {
+		t.Errorf("the helper said %q (%v), want SIGUSR2 caught first and SIGHUP not at all", out, err)
+	}
+}
+
+// catchHelper runs in a process started with SIGHUP ignored: it catches,
+// sends itself SIGHUP and then SIGUSR2, and says which it caught first.
+func catchHelper() int {
+	c := Catch()
+	defer c.Stop()
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR2)
+	select {
+	case sig := <-c.C():
+		fmt.Printf("first caught: %v\n", sig)
+		return 0
+	case <-time.After(testBound):
+		fmt.Println("nothing caught")
+		return 1
+	}
+}
+
+// The contract's list, written out: SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+// SIGUSR1, SIGUSR2 and SIGWINCH.
+func TestForwardedSignalsAreTheContracts(t *testing.T) {
+	want := []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
+	if got := ForwardedSignals(); !slices.Equal(got, want) {
+		t.Errorf("ForwardedSignals() = %v, want %v", got, want)
 	}
 }
 

@@ -14,12 +14,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/forward"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/buildinfo"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog"
-	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
 // exitStatus is an error that carries the status to exit with and has
@@ -54,48 +54,55 @@ type system struct {
 	// chdir moves this process into another directory: report --pid reads
 	// tbot's files from tbot's working directory. nil: it stays.
 	chdir func(dir string) error
-	// early is exec's PROGRAM when package quiet started it before main
-	// ran (it reads exec's flags as run does; a test holds the two
-	// together); nil otherwise, and in-process tests.
-	early *launch.Launched
+	// startedBeforeMain is exec's PROGRAM when package beforemain started
+	// it before main ran (it reads exec's flags as run does; a test holds
+	// the two together); nil otherwise, and in-process tests.
+	startedBeforeMain *launch.Launched
 }
 
 func newSystem() *system {
 	return &system{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		env:    config.EnvFromList(os.Environ()),
-		now:    time.Now,
-		newID:  uuid.NewRandom,
-		chdir:  os.Chdir,
-		build:  buildinfo.Read(version, commit),
-		early:  launch.TakeOver(),
+		stdin:             os.Stdin,
+		stdout:            os.Stdout,
+		stderr:            os.Stderr,
+		env:               config.EnvFromList(os.Environ()),
+		now:               time.Now,
+		newID:             uuid.NewRandom,
+		chdir:             os.Chdir,
+		build:             buildinfo.Read(version, commit),
+		startedBeforeMain: launch.TakeOver(),
 	}
 }
 
 // eventFlags are the flags of report and exec (README.md: "Flags of report
-// and exec").
+// and exec"), as their one table says (package ownflags).
 type eventFlags struct {
-	dryRun      bool
-	timeoutText string        // as given; validate checks it
-	timeout     time.Duration // from timeoutText, once validated
-	endpoint    string
-	tbotVersion string
-	logFormat   string
-	debug       bool
-	strict      bool
+	ownflags.Values
+	deadline time.Duration // from Values.Timeout, once validated
+	// given holds the flags given on the command line, by name.
+	given map[string]*bool
 }
 
-func (f *eventFlags) register(cmd *kingpin.CmdClause) {
-	cmd.Flag("dry-run", "Print the event on stdout and send nothing.").BoolVar(&f.dryRun)
-	cmd.Flag("timeout", "One deadline for the whole send: version probe, DNS, TLS, retries (a duration above zero).").Default("3s").StringVar(&f.timeoutText)
-	cmd.Flag("endpoint", "Where to send (default $TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS, else "+report.DefaultEndpoint+").").PlaceHolder("URL").StringVar(&f.endpoint)
-	cmd.Flag("tbot-version", "The tbot version to report, X.Y.Z or X.Y.Z-pre; otherwise tbot is asked.").PlaceHolder("X.Y.Z").StringVar(&f.tbotVersion)
-	cmd.Flag("log-format", "Log format on stderr, text or json, in tbot's layout (default: tbot's own --log-format, else text).").PlaceHolder("text|json").StringVar(&f.logFormat)
-	cmd.Flag("debug", "Debug logs (default: tbot's own -d/--debug).").BoolVar(&f.debug)
-	cmd.Flag("strict", "Exit 1 when the event could not be built or sent.").BoolVar(&f.strict)
+// register declares command's own flags from their table.
+func (f *eventFlags) register(cmd *kingpin.CmdClause, command ownflags.Command) {
+	f.given = map[string]*bool{}
+	for _, flag := range ownflags.Of(command) {
+		f.given[flag.Name] = new(bool)
+		clause := cmd.Flag(flag.Name, flag.Help).PlaceHolder(flag.PlaceHolder).IsSetByUser(f.given[flag.Name])
+		if flag.Default != "" {
+			clause = clause.Default(flag.Default)
+		}
+		if flag.TakesValue {
+			clause.StringVar(f.Text(flag.Name))
+		} else {
+			clause.BoolVar(f.Bool(flag.Name))
+		}
+	}
 }
+
+// isGiven reports whether the flag of that name was given on the command
+// line (rather than left at its default).
+func (f *eventFlags) isGiven(name string) bool { return f.given[name] != nil && *f.given[name] }
 
 // run is the whole program: it parses this program's own arguments and runs
 // the command they name.
@@ -109,21 +116,15 @@ func run(ctx context.Context, args []string, sys *system) error {
 
 	var (
 		reportFlags, execFlags eventFlags
-		tbotPath               string
 		tbotArgs, execArgs     []string
-		keepChildTelemetry     bool
 		collectFlags           collectFlags
-		pidFlags               pidFlags
 	)
 	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS, or for the running tbot --pid PID (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
-	reportFlags.register(report)
-	report.Flag("tbot-path", "The tbot binary to ask for its version.").Default("tbot").IsSetByUser(&pidFlags.tbotPathSet).StringVar(&tbotPath)
-	pidFlags.register(report)
+	reportFlags.register(report, ownflags.Report)
 	report.Arg("tbot-args", "tbot's arguments, as they follow `tbot` on its command line.").StringsVar(&tbotArgs)
 
 	execCmd := app.Command("exec", "Start PROGRAM (tbot) at once and send its start event beside it. Exits with PROGRAM's status (128+N: died of signal N; 127: not found; 126: not executable); a misuse of its flags is logged and PROGRAM still runs, without telemetry.")
-	execFlags.register(execCmd)
-	execCmd.Flag("keep-child-telemetry", "Leave the child's TELEPORT_ANONYMOUS_TELEMETRY as it is (tbot may then send its own event too).").BoolVar(&keepChildTelemetry)
+	execFlags.register(execCmd, ownflags.Exec)
 	execCmd.Arg("program", "PROGRAM and its arguments.").Required().StringsVar(&execArgs)
 
 	collect := app.Command("collect", "Receive events (Connect, gRPC, gRPC-Web) and write each as one JSON line.")
@@ -153,7 +154,7 @@ func run(ctx context.Context, args []string, sys *system) error {
 		wrong = parseMisuse(commandOf(args), err)
 	case selected == report.FullCommand():
 		if wrong = reportFlags.validate(); wrong == nil {
-			wrong = pidFlags.validate(tbotArgs)
+			wrong = validatePID(&reportFlags, tbotArgs)
 		}
 	case selected == execCmd.FullCommand():
 		wrong = execFlags.validate()
@@ -164,11 +165,11 @@ func run(ctx context.Context, args []string, sys *system) error {
 			// starting: PROGRAM runs, only without telemetry.
 			argv := execArgs
 			if err != nil {
-				argv = programAfterSeparator(args)
+				argv = ownflags.AfterSeparator(args)
 			}
-			if sys.early != nil || (len(argv) > 0 && argv[0] != "") {
+			if sys.startedBeforeMain != nil || (len(argv) > 0 && argv[0] != "") {
 				wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
-				return runPlain(sys, argv, usageLogFormat(args), sys.early)
+				return runWithoutTelemetry(sys, argv, usageLogFormat(args), sys.startedBeforeMain)
 			}
 		}
 		wrong.log(sys, args, "")
@@ -177,12 +178,12 @@ func run(ctx context.Context, args []string, sys *system) error {
 
 	switch selected {
 	case report.FullCommand():
-		if pidFlags.given() {
-			return runReportPID(ctx, sys, &reportFlags, pidFlags.pid)
+		if reportFlags.PID != "" {
+			return runReportPID(ctx, sys, &reportFlags)
 		}
-		return runReport(ctx, sys, &reportFlags, tbotPath, tbotArgs)
+		return runReport(ctx, sys, &reportFlags, reportFlags.TbotPath, tbotArgs)
 	case execCmd.FullCommand():
-		return runExec(ctx, sys, &execFlags, keepChildTelemetry, execArgs, sys.early)
+		return runExec(ctx, sys, &execFlags, execArgs, sys.startedBeforeMain)
 	case collect.FullCommand():
 		return runCollect(ctx, sys, &collectFlags)
 	default: // version

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
+	"github.com/tbot-telemetry/tbot-telemetry/report"
 )
 
 // counts is the expected run mode, join type and destination counts
@@ -259,6 +260,11 @@ func TestUsage(t *testing.T) {
 			"--pid reads tbot's arguments from the process; give no tbot arguments with it. flag:--pid"},
 		{[]string{"report", "--pid", "1", "--tbot-path", "/usr/local/bin/tbot"}, 2, "",
 			"--tbot-path does not go with --pid, which asks the process's own binary for its version. flag:--tbot-path"},
+		// A long value is cut to its first 64 bytes: one line stays short.
+		{[]string{"report", "--log-format", strings.Repeat("x", 65), "--", "start"}, 2, "",
+			"--log-format must be text or json. flag:--log-format value:" + strings.Repeat("x", 64) + "…"},
+		{[]string{"report", "--log-format", strings.Repeat("y", 64), "--", "start"}, 2, "",
+			"--log-format must be text or json. flag:--log-format value:" + strings.Repeat("y", 64)},
 		{[]string{"report", "--dryrun", "start"}, 2, "",
 			"Unknown flag --dryrun. flag:--dryrun hint:tbot-telemetry report --help lists this program's flags; tbot's own arguments go after --"},
 		{[]string{"collect", "--dry-run"}, 2, "", "Unknown flag --dry-run. flag:--dry-run hint:tbot-telemetry collect --help lists its flags"},
@@ -316,50 +322,44 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// The quiet path's list of this program's own flags is the flags that
-// report and exec list in their help, less those tbot has too.
-func TestOwnFlagsAreTheCommandsFlags(t *testing.T) {
-	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?([a-z-]+)`)
-	var got []string
-	for _, command := range []string{"report", "exec"} {
+// report's and exec's --help list the flags README.md gives ("Flags of
+// report and exec"), written out here, and so does their one table
+// (package ownflags), from which main registers them and the before-main
+// path reads exec's: those with a value as such, the booleans with their
+// --no- form, the defaults as README.md states them, and the endpoint's
+// help naming what report falls back to.
+func TestOwnFlagsAreTheTablesFlags(t *testing.T) {
+	flag := regexp.MustCompile(`(?m)^\s+--(\[no-\])?([a-z-]+)(=("[^"]*")?)?`)
+	shared := []string{"dry-run=", "timeout=3s", "endpoint=", "tbot-version=", "log-format=", "[no-]debug", "[no-]strict"}
+	for command, want := range map[ownflags.Command][]string{
+		ownflags.Report: append(slices.Clone(shared), "tbot-path=tbot", "pid="),
+		ownflags.Exec:   append(slices.Clone(shared), "[no-]keep-child-telemetry"),
+	} {
+		want[0] = "[no-]dry-run"
+		name := map[ownflags.Command]string{ownflags.Report: "report", ownflags.Exec: "exec"}[command]
 		sys := newTestSystem(t, nil)
-		sys.run(t, command, "--help")
+		sys.run(t, name, "--help")
+		var help, table []string
 		for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
-			switch m[1] {
-			case "help", "help-man", "version", "debug", "log-format":
-			default:
-				got = append(got, m[1])
+			if m[2] != "help" && m[2] != "help-man" && m[2] != "version" { // kingpin's own
+				help = append(help, m[1]+m[2]+m[3][:min(1, len(m[3]))]+strings.Trim(m[4], `"`))
 			}
 		}
-	}
-	slices.Sort(got)
-	got = slices.Compact(got)
-	want := slices.Sorted(slices.Values(quiet.OwnFlags))
-	if len(got) < 5 || !slices.Equal(got, want) {
-		t.Errorf("report's and exec's own flags %q, quiet.OwnFlags %q", got, want)
-	}
-}
-
-// Exec's early path reads exec's own flags from lists of its own; they are
-// the flags exec's help lists, those with a value and the booleans.
-func TestEarlyExecFlagsAreExecsFlags(t *testing.T) {
-	flag := regexp.MustCompile(`(?m)^\s+--(\[no-\])?([a-z-]+)(=)?`)
-	sys := newTestSystem(t, nil)
-	sys.run(t, "exec", "--help")
-	var values, bools []string
-	for _, m := range flag.FindAllStringSubmatch(sys.out.String(), -1) {
-		switch {
-		case m[2] == "help" || m[2] == "version":
-		case m[3] == "=":
-			values = append(values, m[2])
-		case m[1] != "":
-			bools = append(bools, m[2])
+		for _, f := range ownflags.Of(command) {
+			if f.TakesValue {
+				table = append(table, f.Name+"="+f.Default)
+			} else {
+				table = append(table, "[no-]"+f.Name)
+			}
 		}
-	}
-	if !slices.Equal(slices.Sorted(slices.Values(values)), slices.Sorted(slices.Values(quiet.ExecValueFlags))) ||
-		!slices.Equal(slices.Sorted(slices.Values(bools)), slices.Sorted(slices.Values(quiet.ExecBoolFlags))) {
-		t.Errorf("exec's help lists value flags %q and booleans %q; the early path knows %q and %q",
-			values, bools, quiet.ExecValueFlags, quiet.ExecBoolFlags)
+		if !slices.Equal(help, want) || !slices.Equal(table, want) {
+			t.Errorf("%s's flags:\nhelp  %q\ntable %q\nwant  %q", name, help, table, want)
+		}
+		for _, s := range []string{report.DefaultEndpoint, report.EnvAddress} {
+			if !strings.Contains(strings.Join(strings.Fields(sys.out.String()), " "), s) {
+				t.Errorf("%s --help does not name %s:\n%s", name, s, sys.out.String())
+			}
+		}
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
-	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
@@ -20,29 +20,25 @@ import (
 // Nothing that could take time or fail for the event's sake (reading tbot's
 // configuration, asking it for its version, the network) happens before the
 // child runs, and nothing the event goes through changes the exit status.
-// PROGRAM normally runs already (early, from package quiet's init); it is
-// started here only when that did not happen (in-process tests).
-func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelemetry bool, argv []string, early *launch.Launched) error {
-	if early == nil && (len(argv) == 0 || argv[0] == "") {
+// PROGRAM normally runs already (started before main, by package
+// beforemain's init); it is started here only when that did not happen
+// (in-process tests).
+func runExec(ctx context.Context, sys *system, flags *eventFlags, argv []string, startedBeforeMain *launch.Launched) error {
+	if startedBeforeMain == nil && (len(argv) == 0 || argv[0] == "") {
 		wrong := &misuse{problem: "exec needs PROGRAM.", hint: "tbot-telemetry exec [FLAGS] -- PROGRAM [ARGS...]"}
 		wrong.log(sys, argv, "")
 		return exitUsage
 	}
 	// One deadline for the event, counted from launch.
-	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
+	ctx, cancel := context.WithTimeout(ctx, flags.deadline)
 	defer cancel()
 
 	sys = withSharedOutput(sys)
 	decision := optin.Decide(sys.env.Get)
-	started := early
+	started := startedBeforeMain
 	if started == nil {
-		sends := decision.Enabled && !flags.dryRun
-		childEnv := sys.env
-		if sends && !keepChildTelemetry {
-			// So that one start is one event: tbot would send its own.
-			childEnv = withVariable(sys.env, optin.EnvTelemetry, "0")
-		}
-		started = launch.Begin(argv, childEnv.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
+		childEnv := ownflags.ChildEnv(sys.env.List(), flags.ChildTelemetryOff(decision.Enabled))
+		started = launch.Begin(argv, childEnv, sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
 	}
 	defer started.Close()
 	program, tbotArgs := started.Argv[0], started.Argv[1:]
@@ -64,34 +60,35 @@ func runExec(ctx context.Context, sys *system, flags *eventFlags, keepChildTelem
 	}()
 
 	code := started.Wait(sayWith(log))
-	awaitReport(ctx, cancel, log, reported, started.Signals())
-	if code != 0 {
-		return exitStatus(code)
-	}
-	return nil
+	awaitReport(ctx, cancel, log, reported, started.Signals(), outcomeGrace)
+	return exitWith(code)
 }
 
-// runPlain runs PROGRAM as exec does, without telemetry: for a misuse of
-// exec's own flags, which must not keep tbot from starting. early is
-// PROGRAM when package quiet already started it, nil otherwise.
-func runPlain(sys *system, argv []string, logFormat string, early *launch.Launched) error {
+// exitWith is the error that makes main exit with PROGRAM's status code:
+// none for 0, exitStatus for every other (1, 2, 126, 127, 128+N...).
+func exitWith(code int) error {
+	if code == 0 {
+		return nil
+	}
+	return exitStatus(code)
+}
+
+// runWithoutTelemetry runs PROGRAM as exec does, without telemetry: for a
+// misuse of exec's own flags, which must not keep tbot from starting.
+// startedBeforeMain is PROGRAM when package beforemain already started it,
+// nil otherwise.
+func runWithoutTelemetry(sys *system, argv []string, logFormat string, startedBeforeMain *launch.Launched) error {
 	sys = withSharedOutput(sys)
-	started := early
+	started := startedBeforeMain
 	if started == nil {
 		started = launch.Begin(argv, sys.env.List(), sys.env["PATH"], sys.stdin, sys.stdout, sys.stderr)
 	}
 	defer started.Close()
 	say := sayWith(newClockedLogger(sys.stderr, logFormat, false, sys.now))
-	var status int
 	if started.Child == nil {
-		status = started.Failed(say)
-	} else {
-		status = started.Wait(say)
+		return exitWith(started.Failed(say))
 	}
-	if status != 0 {
-		return exitStatus(status)
-	}
-	return nil
+	return exitWith(started.Wait(say))
 }
 
 // sayWith logs launch's lines about PROGRAM with log.
@@ -103,11 +100,12 @@ func sayWith(log *slog.Logger) launch.Say {
 
 // awaitReport waits, after the child has ended, for the send to end and
 // log its outcome: the send ends by itself at the deadline, and a stop
-// signal cancels it to end it sooner. It never returns on the deadline or
-// the signal alone, which would race the send's own line about its failure
-// and could lose it; the send watches ctx, so it ends at once when ctx is
-// done. lastWords only bounds a send that did not.
-func awaitReport(ctx context.Context, cancel context.CancelFunc, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal) {
+// signal cancels it to end it sooner; any other signal (SIGWINCH, SIGUSR1,
+// ...) leaves it alone. It never returns on the deadline or the signal
+// alone, which would race the send's own line about its failure and could
+// lose it; the send watches ctx, so it ends at once when ctx is done. grace
+// only bounds a send that did not.
+func awaitReport(ctx context.Context, cancel context.CancelFunc, log *slog.Logger, reported <-chan struct{}, signals <-chan os.Signal, grace time.Duration) {
 	select {
 	case <-reported:
 		return
@@ -131,24 +129,14 @@ func awaitReport(ctx context.Context, cancel context.CancelFunc, log *slog.Logge
 	}
 	select {
 	case <-reported:
-	case <-time.After(lastWords):
+	case <-time.After(grace):
 		log.Warn("Gave up waiting for anonymous telemetry to end.")
 	}
 }
 
-// lastWords is how long exec waits, once the deadline has passed or a stop
-// signal came, for the send to log its outcome.
-const lastWords = 2 * time.Second
-
-// withVariable is env with key set to value, leaving env itself as it was.
-func withVariable(env config.Env, key, value string) config.Env {
-	out := make(config.Env, len(env)+1)
-	for k, v := range env {
-		out[k] = v
-	}
-	out[key] = value
-	return out
-}
+// outcomeGrace is how long exec waits, once the deadline has passed or a
+// stop signal came, for the send to log its outcome.
+const outcomeGrace = 2 * time.Second
 
 // withSharedOutput makes stdout and stderr safe to share between the child's
 // output and this program's own lines. Files need nothing: the child writes

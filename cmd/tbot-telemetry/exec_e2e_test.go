@@ -166,6 +166,10 @@ func TestExecExitStatus(t *testing.T) {
 	}{
 		{"success", []string{"sh", "-c", "exit 0"}, 0, ""},
 		{"failure", []string{"sh", "-c", "exit 3"}, 3, ""},
+		{"status 1", []string{"sh", "-c", "exit 1"}, 1, ""},
+		{"status 2", []string{"sh", "-c", "exit 2"}, 2, ""},
+		{"the child's own 126", []string{"sh", "-c", "exit 126"}, 126, ""},
+		{"SIGHUP", []string{"sh", "-c", "kill -HUP $$"}, 129, ""},
 		{"SIGTERM", []string{"sh", "-c", "kill -TERM $$"}, 143, ""},
 		{"SIGKILL", []string{"sh", "-c", "kill -KILL $$"}, 137, ""},
 		{"not found", []string{"no-such-tbot", "start"}, 127, "command not found"},
@@ -177,8 +181,10 @@ func TestExecExitStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			// The send to a closed port is retried until the deadline: a
+			// short one, so that exec does not wait 3 s after each child.
 			p := execStart(t, nil, execEnv("TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=http://127.0.0.1:9"),
-				append([]string{"exec", "--"}, tt.argv...)...)
+				append([]string{"exec", "--timeout=300ms", "--"}, tt.argv...)...)
 			if got := p.wait(); got != tt.want {
 				t.Errorf("exit status %d, want %d; stderr:\n%s", got, tt.want, p.stderr.String())
 			}
@@ -326,6 +332,26 @@ exit 1`)
 	// The signal ended the send too, and its outcome was still logged.
 	if !strings.Contains(p.stderr.String(), "Failed to send anonymous telemetry.") {
 		t.Errorf("the send's failure was not logged:\n%s", p.stderr.String())
+	}
+}
+
+// The one deadline (--timeout) bounds what exec does for the event, the
+// version probe too: a tbot whose `version` never answers holds exec, once
+// the child has ended, no longer than the deadline.
+func TestExecDeadlineBoundsTheProbe(t *testing.T) {
+	t.Parallel()
+	srv := testsupport.StartService(t)
+	tbot := filepath.Join(t.TempDir(), "tbot")
+	if err := os.WriteFile(tbot, []byte("#!/bin/sh\nif [ \"$1\" = version ]; then exec sleep 60; fi\nexit 4\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := testsupport.Run(t, execBound, execEnv("TELEPORT_ANONYMOUS_TELEMETRY=1"),
+		append([]string{buildBinary(t), "exec", "--timeout=1500ms", "--endpoint=" + srv.URL, "--", tbot}, execArgsOfStart...)...)
+	if res.Code != 4 {
+		t.Errorf("exit status %d, want the child's 4; stderr:\n%s", res.Code, res.Stderr)
+	}
+	if !strings.Contains(res.Stderr, "Could not ask tbot for its version") || len(srv.Events()) != 1 {
+		t.Errorf("want the version given up and the event sent (%d events); stderr:\n%s", len(srv.Events()), res.Stderr)
 	}
 }
 

@@ -5,7 +5,7 @@
 // starts.
 //
 // `exec` and `report` with telemetry off and none of their own flags never
-// reach main: package quiet runs them from its init function, before the
+// reach main: package beforemain runs them from its init function, before the
 // heavier packages are initialized.
 package main
 
@@ -14,8 +14,8 @@ import (
 	"errors"
 	"os"
 
-	_ "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet" // may run exec or report whole; see its package comment
-	_ "github.com/tbot-telemetry/tbot-telemetry/internal/platform"                 // Linux and macOS only; see its package comment
+	_ "github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/beforemain" // may run exec or report whole; see its package comment
+	_ "github.com/tbot-telemetry/tbot-telemetry/internal/platform"                      // Linux and macOS only; see its package comment
 )
 
 // Stamped at build time by the Makefile.

@@ -140,6 +140,7 @@ func TestPromiseEndpointPrecedence(t *testing.T) {
 // endpoint that accepts and never answers, report gives up after about
 // 3 s: the window is wide, for this checks the promise, not the speed.
 func TestPromiseDefaultDeadline(t *testing.T) {
+	t.Parallel() // 3 s of waiting, beside the other tests
 	silent := testsupport.StartSilentEndpoint(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
 	run := runBinary(t, config.Env{"TELEPORT_ANONYMOUS_TELEMETRY": "1"},

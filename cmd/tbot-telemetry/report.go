@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
@@ -21,7 +20,7 @@ import (
 func runReport(ctx context.Context, sys *system, flags *eventFlags, tbotPath string, tbotArgs []string) error {
 	log := flags.logger(sys, tbotArgs)
 	warnOwnFlag(log, tbotArgs)
-	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
+	ctx, cancel := context.WithTimeout(ctx, flags.deadline)
 	defer cancel()
 	err := deliver(ctx, sys, log, flags, optin.Decide(sys.env.Get), tbotArgs, func(ctx context.Context) (string, error) {
 		return probe.Version(ctx, tbotPath, sys.env["PATH"], sys.env.List())
@@ -43,14 +42,14 @@ func deliver(ctx context.Context, sys *system, log *slog.Logger, flags *eventFla
 // when it returns none.
 func deliverWith(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, decision optin.Decision,
 	build func(context.Context) (*prehogv1alpha.SubmitTbotEventRequest, error)) error {
-	if !flags.dryRun && !decision.Enabled {
+	if !flags.DryRun && !decision.Enabled {
 		log.Info(decision.LogMessage(), "reason", decision.Reason)
 		return nil
 	}
 	// Under --dry-run, whether telemetry is enabled changes nothing, and
 	// "not enabled" beside the event it prints would read as a contradiction.
 	message := decision.LogMessage()
-	if flags.dryRun {
+	if flags.DryRun {
 		message = dryRunMessage
 	}
 	if log.Enabled(ctx, slog.LevelDebug) {
@@ -65,7 +64,7 @@ func deliverWith(ctx context.Context, sys *system, log *slog.Logger, flags *even
 	if req == nil {
 		return err
 	}
-	if flags.dryRun {
+	if flags.DryRun {
 		line, err := event.MarshalLine(req, sys.now())
 		if err == nil {
 			// One write, so that the line stays whole among a child's output.
@@ -76,7 +75,7 @@ func deliverWith(ctx context.Context, sys *system, log *slog.Logger, flags *even
 		}
 		return err
 	}
-	opts := report.SendOptions{Endpoint: report.Endpoint(flags.endpoint, sys.env.Get), Client: sys.httpClient, Getenv: sys.env.Get, Logger: log}
+	opts := report.SendOptions{Endpoint: report.Endpoint(flags.Endpoint, sys.env.Get), Client: sys.httpClient, Getenv: sys.env.Get, Logger: log}
 	if err := report.Send(ctx, opts, req); err != nil {
 		log.Warn("Failed to send anonymous telemetry.", "error", err)
 		return err
@@ -89,7 +88,7 @@ func deliverWith(ctx context.Context, sys *system, log *slog.Logger, flags *even
 // when there is nothing to send (not a start), and a nil event with the
 // error, already logged, when it could not be built.
 func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, tbotArgs []string,
-	probe func(context.Context) (string, error)) (*prehogv1alpha.SubmitTbotEventRequest, error) {
+	askVersion func(context.Context) (string, error)) (*prehogv1alpha.SubmitTbotEventRequest, error) {
 	if len(tbotArgs) == 0 {
 		log.Info("No tbot arguments given, so no tbot start to report.", "hint", "give tbot's arguments after --, as in: report -- start -c /etc/tbot.yaml")
 		return nil, nil
@@ -98,11 +97,11 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 		log.Debug("Not a tbot start; no anonymous telemetry to send.")
 		return nil, nil
 	}
-	version := flags.tbotVersion
+	version := flags.TbotVersion
 	if version == "" {
-		probeCtx, cancel := context.WithTimeout(ctx, flags.probeShare())
+		probeCtx, cancel := probe.Share(ctx)
 		var err error
-		version, err = probe(probeCtx)
+		version, err = askVersion(probeCtx)
 		cancel()
 		if err != nil {
 			log.Warn("Could not ask tbot for its version; reporting none, by the newest tbot's rules. Give --tbot-version (or, for report, --tbot-path).",
@@ -140,15 +139,10 @@ func buildEvent(ctx context.Context, sys *system, log *slog.Logger, flags *event
 // telemetry is enabled.
 const dryRunMessage = "Dry run: the anonymous telemetry event is printed on stdout and not sent."
 
-// probeShare is the part of the deadline that asking tbot for its version
-// may take (for report --pid, with the wait for tbot's exec), so that the
-// send keeps the rest.
-func (f *eventFlags) probeShare() time.Duration { return f.timeout / 3 }
-
 // warnOwnFlag warns about a flag of this program's own among tbot's
 // arguments, where it goes to tbot instead (report -- --dry-run start).
 func warnOwnFlag(log *slog.Logger, tbotArgs []string) {
-	if flag := quiet.OwnFlagAmong(tbotArgs); flag != "" {
+	if flag := ownflags.Among(tbotArgs); flag != "" {
 		log.Warn("A tbot-telemetry flag is among tbot's arguments, after --, where it goes to tbot; put it before --.", "flag", flag)
 	}
 }
@@ -157,17 +151,17 @@ func warnOwnFlag(log *slog.Logger, tbotArgs []string) {
 // otherwise.
 func (f *eventFlags) logger(sys *system, tbotArgs []string) *slog.Logger {
 	hints := config.ReadLogHints(tbotArgs, sys.env)
-	format := f.logFormat
+	format := f.LogFormat
 	if format == "" {
 		format = hints.LogFormat
 	}
-	return newClockedLogger(sys.stderr, format, f.debug || hints.Debug, sys.now)
+	return newClockedLogger(sys.stderr, format, f.Debug || hints.Debug, sys.now)
 }
 
 // failure is the exit status of an event that was not built or sent: none,
 // unless --strict.
 func (f *eventFlags) failure(err error) error {
-	if f.strict && err != nil {
+	if f.Strict && err != nil {
 		return exitFailure
 	}
 	return nil

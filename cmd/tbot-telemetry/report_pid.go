@@ -5,8 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 
-	"github.com/alecthomas/kingpin/v2"
-
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/probe"
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/procattach"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
@@ -16,33 +15,18 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
-// pidFlags are report's --pid and what goes with it.
-type pidFlags struct {
-	pidText     string // as given; validate checks it
-	pid         int    // from pidText, once validated
-	tbotPathSet bool   // --tbot-path was given
-}
-
-func (f *pidFlags) register(cmd *kingpin.CmdClause) {
-	cmd.Flag("pid", "Read tbot's arguments, environment and working directory from the running tbot PID instead of TBOT_ARGS, and ask its own binary for its version (Linux; in a systemd unit: --pid $MAINPID).").PlaceHolder("PID").StringVar(&f.pidText)
-}
-
-func (f *pidFlags) given() bool { return f.pidText != "" }
-
-// validate checks --pid and what it does not go with.
-func (f *pidFlags) validate(tbotArgs []string) *misuse {
-	if !f.given() {
+// validatePID checks --pid and what it does not go with.
+func validatePID(f *eventFlags, tbotArgs []string) *misuse {
+	if f.PID == "" {
 		return nil
 	}
-	pid, err := strconv.Atoi(f.pidText)
-	if err != nil || pid <= 0 {
-		return &misuse{flag: "--pid", value: f.pidText, problem: "--pid is not a process ID.", hint: "a number above zero, such as systemd's $MAINPID"}
+	if pid, err := strconv.Atoi(f.PID); err != nil || pid <= 0 {
+		return &misuse{flag: "--pid", value: f.PID, problem: "--pid is not a process ID.", hint: "a number above zero, such as systemd's $MAINPID"}
 	}
-	f.pid = pid
 	if len(tbotArgs) > 0 {
 		return &misuse{flag: "--pid", problem: "--pid reads tbot's arguments from the process; give no tbot arguments with it."}
 	}
-	if f.tbotPathSet {
+	if f.isGiven(ownflags.TbotPath) {
 		return &misuse{flag: "--tbot-path", problem: "--tbot-path does not go with --pid, which asks the process's own binary for its version."}
 	}
 	return nil
@@ -55,9 +39,10 @@ func (f *pidFlags) validate(tbotArgs []string) *misuse {
 // tbot's arguments, file and environment are the process's. Logs follow
 // this program's own flags: tbot's are not known before its process is
 // read, and nothing is read when telemetry is off.
-func runReportPID(ctx context.Context, sys *system, flags *eventFlags, pid int) error {
+func runReportPID(ctx context.Context, sys *system, flags *eventFlags) error {
+	pid, _ := strconv.Atoi(flags.PID) // validatePID has checked it
 	log := flags.logger(sys, nil)
-	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
+	ctx, cancel := context.WithTimeout(ctx, flags.deadline)
 	defer cancel()
 	err := deliverWith(ctx, sys, log, flags, optin.Decide(sys.env.Get), func(ctx context.Context) (*prehogv1alpha.SubmitTbotEventRequest, error) {
 		return attachedEvent(ctx, sys, log, flags, pid)
@@ -71,7 +56,7 @@ func runReportPID(ctx context.Context, sys *system, flags *eventFlags, pid int) 
 func attachedEvent(ctx context.Context, sys *system, log *slog.Logger, flags *eventFlags, pid int) (*prehogv1alpha.SubmitTbotEventRequest, error) {
 	// Waiting for tbot's exec and asking it for its version share the
 	// probe's part of the deadline.
-	probeCtx, cancel := context.WithTimeout(ctx, flags.probeShare())
+	probeCtx, cancel := probe.Share(ctx)
 	defer cancel()
 	waited := false
 	proc, err := procattach.Attach(probeCtx, pid, func() {
@@ -89,7 +74,7 @@ func attachedEvent(ctx context.Context, sys *system, log *slog.Logger, flags *ev
 		return nil, nil
 	}
 
-	version, probeErr := flags.tbotVersion, error(nil)
+	version, probeErr := flags.TbotVersion, error(nil)
 	if version == "" {
 		sup := supervise.New(supervise.Options{})
 		version, probeErr = probe.VersionOf(probeCtx, sup, proc.Exe, proc.Argv[0], proc.Environ)

@@ -136,6 +136,27 @@ func TestReportSendsEvent(t *testing.T) {
 	}
 }
 
+// A tbot that never answers `tbot version` takes only the probe's share of
+// the deadline (a third): the event is still sent, with no version, by
+// the newest rules, and with one warning about the version.
+func TestReportProbeTakesOnlyItsShare(t *testing.T) {
+	t.Parallel()
+	srv := testsupport.StartService(t)
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "tbot.yaml"), sendConfig, 0o600)
+	tbot := writeFile(t, filepath.Join(t.TempDir(), "tbot"), "#!/bin/sh\nexec sleep 30\n", 0o755)
+	sys := newTestSystem(t, withEnv(config.Env{"PATH": "/usr/bin:/bin"}, "TELEPORT_ANONYMOUS_TELEMETRY", "1"))
+	code := sys.run(t, "report", "--strict", "--timeout=1500ms", "--endpoint", srv.URL, "--tbot-path", tbot, "--", "start", "-c", cfg)
+	if code != 0 || len(srv.Events()) != 1 {
+		t.Fatalf("exit %d, %d events; want the event sent after the probe gave up; stderr:\n%s", code, len(srv.Events()), sys.err)
+	}
+	if v := srv.Events()[0].GetStart().GetVersion(); v != "" {
+		t.Errorf("version %q, want none", v)
+	}
+	if !strings.Contains(sys.err.String(), "Could not ask tbot for its version") {
+		t.Errorf("no warning about the version:\n%s", sys.err)
+	}
+}
+
 // The built binary, end to end, as a systemd ExecStartPost= would run it.
 func TestBinaryReportSendsEvent(t *testing.T) {
 	srv := testsupport.StartService(t)

@@ -3,12 +3,7 @@ package main
 import (
 	"errors"
 	"regexp"
-	"slices"
 	"strings"
-	"time"
-
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
-	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
 
 // misuse is a wrong use of this program's own command line: report exits
@@ -106,28 +101,14 @@ func unknownFlag(command, flag string) *misuse {
 	return m
 }
 
-// validate checks the values of the flags and sets those parsed from them.
+// validate checks the values of the flags (ownflags.Values.Check) and sets
+// the deadline they give.
 func (f *eventFlags) validate() *misuse {
-	d, err := time.ParseDuration(f.timeoutText)
-	if err != nil {
-		return &misuse{flag: "--timeout", value: f.timeoutText, problem: "--timeout is not a duration.", hint: "a duration such as 3s or 500ms"}
+	d, p := f.Check()
+	if p != nil {
+		return &misuse{flag: p.Flag, value: p.Value, problem: p.Message, hint: p.Hint}
 	}
-	if d <= 0 {
-		return &misuse{flag: "--timeout", value: f.timeoutText, problem: "--timeout must be above zero.", hint: "a duration such as 3s or 500ms"}
-	}
-	f.timeout = d
-	if _, ok := release.ParseVersion(f.tbotVersion); f.tbotVersion != "" && !ok {
-		return &misuse{flag: "--tbot-version", value: f.tbotVersion, problem: "--tbot-version is not a version.",
-			hint: "X.Y.Z or X.Y.Z-pre, as tbot version prints it (17.4.2)"}
-	}
-	if f.endpoint != "" && !quiet.EndpointHasScheme(f.endpoint) {
-		// The value is an address: not repeated in the logs.
-		return &misuse{flag: "--endpoint", problem: "--endpoint must be an http:// or https:// URL.",
-			hint: "a bare HOST:PORT needs its scheme, as in http://127.0.0.1:8080"}
-	}
-	if f.logFormat != "" && !slices.Contains([]string{"text", "json"}, f.logFormat) {
-		return &misuse{flag: "--log-format", value: f.logFormat, problem: "--log-format must be text or json."}
-	}
+	f.deadline = d
 	return nil
 }
 
@@ -142,15 +123,4 @@ func commandOf(args []string) string {
 		}
 	}
 	return ""
-}
-
-// programAfterSeparator is exec's PROGRAM and its arguments when args make
-// them plain without parsing this program's flags: everything after the
-// first --.
-func programAfterSeparator(args []string) []string {
-	i := slices.Index(args, "--")
-	if i < 0 || i+1 >= len(args) || args[i+1] == "" {
-		return nil
-	}
-	return args[i+1:]
 }

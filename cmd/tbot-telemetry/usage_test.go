@@ -41,7 +41,7 @@ func TestExecMisuseStillRunsProgram(t *testing.T) {
 			}
 		})
 	}
-	// Without --, PROGRAM is not plain once a flag is unknown: a misuse
+	// Without --, PROGRAM is not known once a flag is unknown: a misuse
 	// that exits 2.
 	res := testsupport.Run(t, execBound, execEnv(), buildBinary(t), "exec", "--no-such-flag", "sh", "-c", script)
 	if res.Code != 2 || !strings.Contains(res.Stderr, "Unknown flag --no-such-flag.") {
@@ -64,7 +64,7 @@ func TestReportWithoutArgumentsSaysSo(t *testing.T) {
 }
 
 // This program's own flag among tbot's arguments is a warning, with
-// telemetry on or off (the quiet path leaves it to main).
+// telemetry on or off (the before-main path leaves it to main).
 func TestOwnFlagAfterSeparatorWarns(t *testing.T) {
 	for _, env := range []string{"TELEPORT_ANONYMOUS_TELEMETRY=0", "TELEPORT_ANONYMOUS_TELEMETRY=1"} {
 		res := testsupport.Run(t, execBound, execEnv(env), buildBinary(t), "report", "--", "--dry-run", "start", "--token=x", "--proxy-server=a:1")

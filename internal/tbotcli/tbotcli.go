@@ -2,8 +2,8 @@
 // accepts before and after its command (-d, -c, ...), the variables that
 // stand for them, and which of them change how tbot logs. config parses
 // them, the command line of report knows that tbot's arguments may start
-// with them, and the quiet paths (cmd/tbot-telemetry/internal/quiet) look
-// for the logging ones; so that those paths can read the table before Go
+// with them, and the before-main path (cmd/tbot-telemetry/internal/beforemain)
+// looks for the logging ones; so that it can read the table before Go
 // initializes anything heavy, this package imports nothing.
 //
 // Which release knows which global flag is the release table's (package

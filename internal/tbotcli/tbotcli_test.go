@@ -26,3 +26,23 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// The variables that stand for global flags, as docs/release-lines.md
+// gives them, and the flags without one.
+func TestEnvVars(t *testing.T) {
+	want := map[string]string{"debug": "TBOT_DEBUG", "config": "TBOT_CONFIG_PATH", "config-string": "TBOT_CONFIG",
+		"fips": "", "insecure": "", "log-format": "", "trace": "", "trace-exporter": "", "mem-profile": "", "cpu-profile": "",
+		"trace-profile": ""}
+	for _, f := range GlobalFlags {
+		if w, ok := want[f.Name]; !ok || f.EnvVar != w {
+			t.Errorf("--%s stands for $%s, want $%s", f.Name, f.EnvVar, w)
+		}
+		delete(want, f.Name)
+	}
+	for name := range want {
+		t.Errorf("--%s is missing from the table", name)
+	}
+	if EnvDebug != "TBOT_DEBUG" || EnvConfigPath != "TBOT_CONFIG_PATH" || EnvConfigString != "TBOT_CONFIG" {
+		t.Errorf("variables %s, %s, %s", EnvDebug, EnvConfigPath, EnvConfigString)
+	}
+}

@@ -211,7 +211,7 @@ func (h *TextHandler) WithGroup(name string) slog.Handler {
 
 // Handle writes r as one line.
 func (h *TextHandler) Handle(_ context.Context, r slog.Record) error {
-	line := layout.Line{
+	entry := layout.Entry{
 		Time:      r.Time,
 		Level:     textLevel(r.Level),
 		Component: h.component,
@@ -223,18 +223,18 @@ func (h *TextHandler) Handle(_ context.Context, r slog.Record) error {
 		if a.Key == ComponentKey && h.prefix == "" {
 			// A record's own component wins over the logger's, once.
 			if !componentSet {
-				line.Component, componentSet = a.Value.String(), true
+				entry.Component, componentSet = a.Value.String(), true
 			}
 			return true
 		}
-		line.Attrs = appendAttr(line.Attrs, h.prefix, a)
+		entry.Attrs = appendAttr(entry.Attrs, h.prefix, a)
 		return true
 	})
 	if r.PC != 0 {
 		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
-		line.Caller = layout.Caller(f.File, f.Line)
+		entry.Caller = layout.Caller(f.File, f.Line)
 	}
-	buf := layout.AppendText(make([]byte, 0, 256), line)
+	buf := layout.AppendText(make([]byte, 0, 256), entry)
 	h.out.mu.Lock()
 	defer h.out.mu.Unlock()
 	_, err := h.out.w.Write(buf)
@@ -257,41 +257,41 @@ func appendAttr(attrs []layout.Attr, prefix string, a slog.Attr) []layout.Attr {
 		}
 		return attrs
 	}
-	value, verbatim := textValue(a.Value)
-	return append(attrs, layout.Attr{Key: prefix + a.Key, Value: value, Verbatim: verbatim})
+	return append(attrs, layout.Attr{Key: prefix + a.Key, Value: textValue(a.Value)})
 }
 
 // textValue writes v as tbot's text logs do: errors in brackets, times like
-// the line's own, byte slices always quoted.
-func textValue(v slog.Value) (s string, verbatim bool) {
+// the line's own, byte slices always quoted (a quoted string is printable,
+// so layout writes it as it is).
+func textValue(v slog.Value) string {
 	switch v.Kind() {
 	case slog.KindString:
-		return v.String(), false
+		return v.String()
 	case slog.KindTime:
-		return string(layout.AppendTime(nil, v.Time())), false
+		return string(layout.AppendTime(nil, v.Time()))
 	case slog.KindInt64:
-		return strconv.FormatInt(v.Int64(), 10), false
+		return strconv.FormatInt(v.Int64(), 10)
 	case slog.KindUint64:
-		return strconv.FormatUint(v.Uint64(), 10), false
+		return strconv.FormatUint(v.Uint64(), 10)
 	case slog.KindFloat64:
-		return strconv.FormatFloat(v.Float64(), 'g', -1, 64), false
+		return strconv.FormatFloat(v.Float64(), 'g', -1, 64)
 	case slog.KindBool:
-		return strconv.FormatBool(v.Bool()), false
+		return strconv.FormatBool(v.Bool())
 	case slog.KindDuration:
-		return v.Duration().String(), false
+		return v.Duration().String()
 	}
 	switch x := v.Any().(type) {
 	case error:
-		return "[" + x.Error() + "]", false
+		return "[" + x.Error() + "]"
 	case encoding.TextMarshaler:
 		data, err := x.MarshalText()
 		if err != nil {
-			return "!ERROR:" + err.Error(), false
+			return "!ERROR:" + err.Error()
 		}
-		return string(data), false
+		return string(data)
 	case []byte:
-		return strconv.Quote(string(x)), true
+		return strconv.Quote(string(x))
 	default:
-		return fmt.Sprintf("%+v", x), false
+		return fmt.Sprintf("%+v", x)
 	}
 }

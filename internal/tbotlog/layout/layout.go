@@ -2,7 +2,7 @@
 // so that whatever parses tbot's logs parses this program's too (README.md,
 // "Logs"):
 //
-//	2026-11-26T06:00:00.123Z INFO [TBOT-TELE] Anonymous telemetry is not enabled. reason:DO_NOT_TRACK is set quiet/quiet.go:98
+//	2026-11-26T06:00:00.123Z INFO [TBOT-TELE] Anonymous telemetry is not enabled. reason:DO_NOT_TRACK is set beforemain/beforemain.go:98
 //
 // that is: the time to the millisecond in RFC 3339, the level cut or padded
 // to four letters, the component upper-cased in brackets and cut or padded
@@ -12,9 +12,9 @@
 // character that is not printable, such as a newline or a tab.
 //
 // It imports only what the Go runtime initializes first, because package
-// quiet writes its one line with it before this program's heavier packages
-// (log/slog among them) are initialized; package tbotlog writes every other
-// line through it.
+// beforemain writes its one line with it before this program's heavier
+// packages (log/slog among them) are initialized; package tbotlog writes
+// every other line through it.
 package layout
 
 import (
@@ -34,8 +34,9 @@ const (
 	componentWidth = 11
 )
 
-// Line is one log line.
-type Line struct {
+// Entry is what one log line says: its time, level, component, message,
+// attributes and caller.
+type Entry struct {
 	// Time is when it was logged; the zero time writes none.
 	Time time.Time
 	// Level is the level's name in capitals: DEBUG, INFO, WARN, ERROR.
@@ -52,41 +53,35 @@ type Line struct {
 // Attr is one key:value attribute.
 type Attr struct {
 	Key, Value string
-	// Verbatim writes Value as it is, never quoted (for a value that is
-	// quoted already).
-	Verbatim bool
 }
 
-// AppendText appends l to b in the text layout, with its newline.
-func AppendText(b []byte, l Line) []byte {
+// AppendText appends e to b as one line of the text layout, with its
+// newline.
+func AppendText(b []byte, e Entry) []byte {
 	start := len(b)
 	sep := func() {
 		if len(b) > start {
 			b = append(b, ' ')
 		}
 	}
-	if !l.Time.IsZero() {
-		b = AppendTime(b, l.Time)
+	if !e.Time.IsZero() {
+		b = AppendTime(b, e.Time)
 	}
 	sep()
-	b = append(b, Level(l.Level)...)
+	b = append(b, Level(e.Level)...)
 	sep()
-	b = AppendString(b, BracketComponent(l.Component))
+	b = AppendString(b, BracketComponent(e.Component))
 	sep()
-	b = AppendString(b, l.Message)
-	for _, a := range l.Attrs {
+	b = AppendString(b, e.Message)
+	for _, a := range e.Attrs {
 		sep()
 		b = AppendString(b, a.Key)
 		b = append(b, ':')
-		if a.Verbatim {
-			b = append(b, a.Value...)
-		} else {
-			b = AppendString(b, a.Value)
-		}
+		b = AppendString(b, a.Value)
 	}
-	if l.Caller != "" {
+	if e.Caller != "" {
 		sep()
-		b = AppendString(b, l.Caller)
+		b = AppendString(b, e.Caller)
 	}
 	return append(b, '\n')
 }
@@ -113,8 +108,8 @@ func BracketComponent(c string) string {
 }
 
 // Caller is file (a full path) cut to its last directory and name, with
-// line: tbot-telemetry/report.go:42.
-func Caller(file string, line int) string {
+// the line number in it: tbot-telemetry/report.go:42.
+func Caller(file string, lineNumber int) string {
 	slashes := 0
 	for i := len(file) - 1; i >= 0; i-- {
 		if file[i] == '/' {
@@ -125,7 +120,7 @@ func Caller(file string, line int) string {
 			}
 		}
 	}
-	return file + ":" + strconv.Itoa(line)
+	return file + ":" + strconv.Itoa(lineNumber)
 }
 
 // AppendString appends s as it is, or quoted when it holds a character

@@ -27,7 +27,8 @@ type Launched struct {
 	Sup *supervise.Supervisor
 
 	signals *supervise.Catcher
-	problem [3]string // what Failed says: message, program, reason
+	// failure is what Failed says about a PROGRAM that could not start.
+	failure struct{ message, program, reason string }
 }
 
 // Begin catches the signals to relay, then starts argv (found on pathList)
@@ -41,7 +42,7 @@ func Begin(argv, env []string, pathList string, stdin io.Reader, stdout, stderr 
 	l.signals = supervise.Catch()
 	l.Sup = supervise.New(supervise.Options{ReapOrphans: os.Getpid() == 1})
 	l.Child, l.Path, l.Status = Start(l.Sup, argv, env, pathList, stdin, stdout, stderr, func(message, program, reason string) {
-		l.problem = [3]string{message, program, reason}
+		l.failure.message, l.failure.program, l.failure.reason = message, program, reason
 	})
 	return l
 }
@@ -49,7 +50,7 @@ func Begin(argv, env []string, pathList string, stdin io.Reader, stdout, stderr 
 // Failed says why PROGRAM could not be started and returns the status to
 // exit with; it is for a Launched whose Child is nil.
 func (l *Launched) Failed(say Say) int {
-	say(l.problem[0], l.problem[1], l.problem[2])
+	say(l.failure.message, l.failure.program, l.failure.reason)
 	return l.Status
 }
 
@@ -70,7 +71,7 @@ func (l *Launched) Close() {
 	l.Sup.Close()
 }
 
-// handedOver is PROGRAM as package quiet started it from its init function,
+// handedOver is PROGRAM as package beforemain started it from its init function,
 // for main to take; nil otherwise. Only init sets it and only main's
 // goroutine takes it, one after the other, so it needs no lock.
 var handedOver *Launched

@@ -1,12 +1,12 @@
 // Package launch starts exec's PROGRAM and mirrors how it ends, for both of
-// exec's paths: main's, which reports beside PROGRAM, and package quiet's,
+// exec's paths: main's, which reports beside PROGRAM, and package beforemain's,
 // which runs exec from an init function when telemetry is off. When main
-// reports, package quiet still starts PROGRAM from its init function and
+// reports, package beforemain still starts PROGRAM from its init function and
 // hands it over (HandOver, TakeOver), so that tbot never waits for this
 // program's own initialization, opted in or not.
 //
 // It imports only what the Go runtime initializes first (see supervise's
-// package comment), so that package quiet can use it before this program's
+// package comment), so that package beforemain can use it before this program's
 // heavier packages are initialized.
 package launch
 
@@ -20,7 +20,7 @@ import (
 
 // Say logs one error line about PROGRAM, as the program as the user typed
 // it and the reason; each path logs in its own way (main with its logger,
-// package quiet in tbot's text layout).
+// package beforemain in tbot's text layout).
 type Say func(message, program, reason string)
 
 // Start finds argv[0] on pathList and starts it through sup with env, stdin,

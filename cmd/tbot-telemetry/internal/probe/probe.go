@@ -9,9 +9,26 @@ import (
 	"errors"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
+
+// Share is the probe's share of ctx's deadline: a third of the time left,
+// so that the send keeps the rest of the one deadline (README.md, "Flags of
+// report and exec"). Without a deadline, the probe has ctx's.
+func Share(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, shareEnd(time.Now(), deadline))
+}
+
+// shareEnd is when the probe's share of a deadline ends, seen at now.
+func shareEnd(now, deadline time.Time) time.Time {
+	return now.Add(deadline.Sub(now) / 3)
+}
 
 // maxProbeOutput bounds what is read of `tbot version`; its one line is far
 // shorter.

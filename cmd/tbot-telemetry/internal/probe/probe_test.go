@@ -69,3 +69,55 @@ func TestVersion(t *testing.T) {
 		t.Errorf("not on PATH: %v", err)
 	}
 }
+
+// The probe gets a third of what is left of the deadline; the send keeps
+// the rest.
+func TestShareIsAThirdOfWhatIsLeft(t *testing.T) {
+	now := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	for left, want := range map[time.Duration]time.Duration{
+		3 * time.Second:        time.Second,
+		900 * time.Millisecond: 300 * time.Millisecond,
+		30 * time.Second:       10 * time.Second,
+		0:                      0,
+	} {
+		if got := shareEnd(now, now.Add(left)).Sub(now); got != want {
+			t.Errorf("with %v left, the probe's share is %v, want %v", left, got, want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	share, cancelShare := Share(ctx)
+	defer cancelShare()
+	end, ok := share.Deadline()
+	if left := time.Until(end); !ok || left > 10*time.Second || left < 5*time.Second {
+		t.Errorf("of 30s, the probe's share ends in %v (%v), want about 10s", left, ok)
+	}
+	cancel()
+	if share.Err() == nil {
+		t.Error("the share outlives the deadline it is part of")
+	}
+
+	none, cancelNone := Share(context.Background())
+	defer cancelNone()
+	if _, ok := none.Deadline(); ok {
+		t.Error("a deadline of the probe's own where there was none")
+	}
+}
+
+// A tbot that never answers takes only the probe's share, and the rest of
+// the deadline is still there when the probe gives up.
+func TestVersionWithinItsShare(t *testing.T) {
+	t.Parallel()
+	tbot := fakeTbot(t, "exec sleep 30")
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	share, cancelShare := Share(ctx)
+	defer cancelShare()
+	if _, err := Version(share, tbot, "/usr/bin:/bin", []string{"PATH=/usr/bin:/bin"}); err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("got %v, want the probe's deadline", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("the probe took the whole deadline, leaving the send nothing")
+	}
+}

@@ -1,27 +1,29 @@
-// Package quiet runs the two commands that have next to nothing to do when
-// telemetry is off, from its init function, before Go initializes this
-// program's heavier packages (HTTP, TLS, protobuf, YAML, the CLI library):
+// Package beforemain is what this program does before main runs: from its
+// init function, before Go initializes this program's heavier packages
+// (HTTP, TLS, protobuf, YAML, the CLI library), it
 //
-//   - `exec [--] PROGRAM [ARGS...]` only has to run PROGRAM and mirror it;
-//   - `report [--] TBOT_ARGS...` only has to say that telemetry is off.
+//   - runs whole the two commands that have next to nothing to do when
+//     telemetry is off: `exec [--] PROGRAM [ARGS...]` only has to run
+//     PROGRAM and mirror it, `report [--] TBOT_ARGS...` only has to say that
+//     telemetry is off (Choose, Invocation);
+//   - starts exec's PROGRAM for every other exec (telemetry on, exec's own
+//     flags, a misuse of them), as main would start it (PlanExec), and hands
+//     it over to main (package launch), which reads the arguments and the
+//     file, asks for the version and sends beside it: tbot waits for none of
+//     that.
 //
 // Initializing those packages is most of this program's start-up time, and
 // both commands run at each of tbot's starts (exec as its parent, report as
-// a systemd ExecStartPost=). Each takes only invocations with no flag of the
-// command's own and nothing that changes how main would log (tbot's
+// a systemd ExecStartPost=). A whole run takes only invocations with no flag
+// of the command's own and nothing that changes how main would log (tbot's
 // -d/--debug/--log-format in the arguments, or TBOT_DEBUG), and then does
 // exactly what main would; main handles everything else.
-//
-// Every other exec (telemetry on, exec's own flags, a misuse of them) still
-// starts PROGRAM from here, as main would start it (PlanExec), and hands it
-// over to main (package launch), which reads the arguments and the file,
-// asks for the version and sends beside it: tbot waits for none of that.
 //
 // Go initializes a package as soon as its imports are, in import-path order,
 // so this package imports only what the runtime initializes first (see
 // supervise's package comment); a test of cmd/tbot-telemetry checks that
 // neither path initializes any of the heavy packages.
-package quiet
+package beforemain
 
 import (
 	"io"
@@ -30,108 +32,79 @@ import (
 	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/launch"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/ownflags"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/environ"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotcli"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/tbotlog/layout"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 )
 
 func init() {
-	path, ok := Choose(os.Args[1:], os.Getenv)
-	if ok {
-		os.Exit(path.Run(os.Stdin, os.Stdout, os.Stderr, os.Environ(), os.Getenv("PATH"), time.Now))
+	// One list, read as Go's getenv (and tbot) reads it: the first entry
+	// of a repeated name wins.
+	env := os.Environ()
+	getenv := environ.Getter(env)
+	if whole, ok := Choose(os.Args[1:], getenv); ok {
+		os.Exit(whole.Run(os.Stdin, os.Stdout, os.Stderr, env, getenv("PATH"), time.Now))
 	}
 	// Any other exec: PROGRAM starts now all the same, and main, which
 	// reports beside it, takes it over (see PlanExec).
-	environ := os.Environ()
-	getenv := lastValue(environ)
 	if plan, ok := PlanExec(os.Args[1:], getenv); ok {
-		launch.HandOver(launch.Begin(plan.Argv, plan.ChildEnv(environ), getenv("PATH"), os.Stdin, os.Stdout, os.Stderr))
+		launch.HandOver(launch.Begin(plan.Argv, plan.ChildEnv(env), getenv("PATH"), os.Stdin, os.Stdout, os.Stderr))
 	}
 }
 
-// Path is an invocation that a quiet path runs.
-type Path struct {
+// Invocation is an exec or a report that runs whole before main.
+type Invocation struct {
 	// Exec is PROGRAM and its arguments for exec; nil for report.
 	Exec     []string
 	Decision optin.Decision
 }
 
 // Choose says whether args (this program's, without its name) are an exec
-// or a report that a quiet path runs exactly as main would.
-func Choose(args []string, getenv func(string) string) (Path, bool) {
+// or a report that runs whole before main, exactly as main would run it.
+func Choose(args []string, getenv func(string) string) (Invocation, bool) {
 	if len(args) == 0 || (args[0] != "exec" && args[0] != "report") {
-		return Path{}, false
+		return Invocation{}, false
 	}
 	rest := args[1:]
 	if len(rest) > 0 && rest[0] == "--" {
 		rest = rest[1:]
 	} else if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] == '-' {
-		return Path{}, false // a flag of the command's own, or tbot's before --
+		return Invocation{}, false // a flag of the command's own, or tbot's before --
 	}
 	decision := optin.Decide(getenv)
 	if decision.Enabled || getenv(tbotcli.EnvDebug) != "" {
-		return Path{}, false
+		return Invocation{}, false
 	}
 	tbotArgs := rest
 	if args[0] == "exec" {
 		if len(rest) == 0 || rest[0] == "" {
-			return Path{}, false // main says what is missing
+			return Invocation{}, false // main says what is missing
 		}
 		tbotArgs = rest[1:]
 	}
-	if OwnFlagAmong(tbotArgs) != "" {
-		return Path{}, false // main warns about it
+	if ownflags.Among(tbotArgs) != "" {
+		return Invocation{}, false // main warns about it
 	}
 	for _, a := range tbotArgs {
 		if a == "--" {
 			break
 		}
 		if tbotcli.SetsLogging(a) {
-			return Path{}, false
+			return Invocation{}, false
 		}
 	}
 	if args[0] == "report" {
-		return Path{Decision: decision}, true
+		return Invocation{Decision: decision}, true
 	}
-	return Path{Exec: rest, Decision: decision}, true
-}
-
-// OwnFlags are the flags of report and exec that tbot does not have too
-// (tbot's -d/--debug and --log-format are shared, and mean the same to both).
-var OwnFlags = []string{"dry-run", "timeout", "endpoint", "tbot-version", "strict", "tbot-path", "pid", "keep-child-telemetry"}
-
-// OwnFlagAmong returns the first of args, up to a "--", that is one of
-// OwnFlags (--name, --name=value, or --no-name), or "". Among tbot's
-// arguments such a flag is a mistake: it was meant for this program but
-// goes to tbot.
-func OwnFlagAmong(args []string) string {
-	for _, a := range args {
-		if a == "--" {
-			return ""
-		}
-		if len(a) < 3 || a[:2] != "--" {
-			continue
-		}
-		name := a[2:]
-		for i := 0; i < len(name); i++ {
-			if name[i] == '=' {
-				name = name[:i]
-				break
-			}
-		}
-		for _, f := range OwnFlags {
-			if name == f || name == "no-"+f {
-				return a[:2+len(name)]
-			}
-		}
-	}
-	return ""
+	return Invocation{Exec: rest, Decision: decision}, true
 }
 
 // Run does what main would and returns the status to exit with: for exec,
 // it starts PROGRAM at once, says that telemetry is off, and waits for
 // PROGRAM's end; for report, it only says that telemetry is off.
-func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathList string, now func() time.Time) int {
+func (p Invocation) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathList string, now func() time.Time) int {
 	if p.Exec == nil {
 		stderr.Write(offLine(now(), p.Decision))
 		return 0
@@ -151,27 +124,27 @@ func (p Path) Run(stdin io.Reader, stdout, stderr io.Writer, env []string, pathL
 // errorLine is the line main's text logger writes about PROGRAM, with this
 // function as its caller.
 func errorLine(t time.Time, message, program, reason string) []byte {
-	_, file, line, _ := runtime.Caller(0)
-	return layout.AppendText(nil, layout.Line{
+	_, file, lineNumber, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Entry{
 		Time:      t,
 		Level:     "ERROR",
 		Component: layout.Component,
 		Message:   message,
 		Attrs:     []layout.Attr{{Key: "program", Value: program}, {Key: "reason", Value: reason}},
-		Caller:    layout.Caller(file, line),
+		Caller:    layout.Caller(file, lineNumber),
 	})
 }
 
 // offLine is the line main's text logger writes for the decision, in the
 // same layout (package layout), with this function as its caller.
 func offLine(t time.Time, d optin.Decision) []byte {
-	_, file, line, _ := runtime.Caller(0)
-	return layout.AppendText(nil, layout.Line{
+	_, file, lineNumber, _ := runtime.Caller(0)
+	return layout.AppendText(nil, layout.Entry{
 		Time:      t,
 		Level:     "INFO",
 		Component: layout.Component,
 		Message:   d.LogMessage(),
 		Attrs:     []layout.Attr{{Key: "reason", Value: d.Reason}},
-		Caller:    layout.Caller(file, line),
+		Caller:    layout.Caller(file, lineNumber),
 	})
 }

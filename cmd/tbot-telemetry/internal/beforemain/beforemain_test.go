@@ -1,4 +1,4 @@
-package quiet
+package beforemain
 
 import (
 	"regexp"
@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 	"github.com/tbot-telemetry/tbot-telemetry/optin"
 )
 
 func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 	off := map[string]string{}
-	report := []string{} // a report: Path.Exec is nil
+	report := []string{} // a report: Invocation.Exec is nil
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -31,6 +32,8 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 		{"an own flag", []string{"exec", "--dry-run", "--", "tbot", "start"}, off, nil},
 		{"an own flag of report", []string{"report", "--tbot-path=/opt/tbot", "start"}, off, nil},
 		{"tbot's global flag before report's arguments", []string{"report", "-d", "start"}, off, nil},
+		{"a short flag before exec's PROGRAM", []string{"exec", "-x", "tbot"}, off, nil},
+		{"tbot's -c before report's arguments", []string{"report", "-c", "/etc/tbot.yaml", "start"}, off, nil},
 		{"exec of no PROGRAM", []string{"exec", "--"}, off, nil},
 		{"exec of nothing", []string{"exec"}, off, nil},
 		{"exec of an empty PROGRAM", []string{"exec", "--", ""}, off, nil},
@@ -57,7 +60,7 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 				t.Errorf("Choose(%q) runs %q, want %q", tt.args, p.Exec, tt.want)
 			}
 			if ok && p.Decision.Enabled {
-				t.Errorf("a quiet path taken with telemetry enabled")
+				t.Errorf("a whole run before main taken with telemetry enabled")
 			}
 		})
 	}
@@ -67,26 +70,43 @@ func TestOffLineIsTbotsTextLine(t *testing.T) {
 	at := time.Date(2026, 11, 26, 6, 0, 0, 123_987_000, time.UTC)
 	got := string(offLine(at, optin.Decision{Reason: "DO_NOT_TRACK is set"}))
 	want := regexp.MustCompile(`^2026-11-26T06:00:00\.123Z INFO \[TBOT-TELE\] Anonymous telemetry is not enabled\. Find out more about anonymous telemetry at ` +
-		regexp.QuoteMeta(optin.DocsURL) + ` reason:DO_NOT_TRACK is set quiet/quiet\.go:\d+\n$`)
+		regexp.QuoteMeta(optin.DocsURL) + ` reason:DO_NOT_TRACK is set beforemain/beforemain\.go:\d+\n$`)
 	if !want.MatchString(got) {
 		t.Errorf("got  %q\nwant %s", got, want)
 	}
 }
 
-func TestEndpointHasScheme(t *testing.T) {
-	for s, want := range map[string]bool{
-		"http://127.0.0.1:8080":                   true,
-		"https://reporting-tbot.teleportinfra.sh": true,
-		"HTTPS://example.com":                     true,
-		"127.0.0.1:18080":                         false,
-		"localhost:8080":                          false,
-		"ftp://example.com":                       false,
-		"http:/example.com":                       false,
-		"http":                                    false,
-		"":                                        false,
+// A whole run before main does what main would: exec starts PROGRAM, says
+// that telemetry is off and mirrors PROGRAM's status; report only says
+// that telemetry is off; a PROGRAM that cannot start gets one error line
+// and the shell's status.
+func TestRunWhole(t *testing.T) {
+	at := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	now := func() time.Time { return at }
+	off := optin.Decision{Reason: "TELEPORT_ANONYMOUS_TELEMETRY is not true"}
+	offLine := `^2026-11-26T06:00:00\.000Z INFO \[TBOT-TELE\] Anonymous telemetry is not enabled\. .* reason:TELEPORT_ANONYMOUS_TELEMETRY is not true beforemain/beforemain\.go:\d+\n`
+	for _, tt := range []struct {
+		name   string
+		exec   []string
+		status int
+		stdout string
+		stderr string // a regular expression
+	}{
+		{"report", nil, 0, "", offLine + `$`},
+		{"exec", []string{"sh", "-c", "echo out; exit 3"}, 3, "out\n", offLine + `$`},
+		{"exec, status 1", []string{"sh", "-c", "exit 1"}, 1, "", offLine + `$`},
+		{"exec, killed", []string{"sh", "-c", "kill -TERM $$"}, 143, "", offLine + `$`},
+		{"exec of nothing there", []string{"no-such-tbot", "start"}, 127, "",
+			`^2026-11-26T06:00:00\.000Z ERRO \[TBOT-TELE\] Could not start PROGRAM\. program:no-such-tbot reason:command not found beforemain/beforemain\.go:\d+\n$`},
 	} {
-		if got := EndpointHasScheme(s); got != want {
-			t.Errorf("EndpointHasScheme(%q) = %v, want %v", s, got, want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			// Locked, as main's are: the child's output is copied in from
+			// goroutines (in the binary they are the process's own files).
+			var stdout, stderr testsupport.LockedBuffer
+			got := Invocation{Exec: tt.exec, Decision: off}.Run(nil, &stdout, &stderr, []string{"PATH=/usr/bin:/bin"}, "/usr/bin:/bin", now)
+			if got != tt.status || stdout.String() != tt.stdout || !regexp.MustCompile(tt.stderr).MatchString(stderr.String()) {
+				t.Errorf("status %d, stdout %q, stderr %q; want %d, %q, %s", got, stdout.String(), stderr.String(), tt.status, tt.stdout, tt.stderr)
+			}
+		})
 	}
 }

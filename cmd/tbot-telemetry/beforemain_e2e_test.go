@@ -3,17 +3,94 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/quiet"
+	"github.com/tbot-telemetry/tbot-telemetry/cmd/tbot-telemetry/internal/beforemain"
 	"github.com/tbot-telemetry/tbot-telemetry/config"
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
-// exec starts PROGRAM from package quiet's init whether telemetry is on or
-// off, flags or not (see quiet's package comment): tbot never waits for
+// With telemetry off, `exec -- PROGRAM` and `report -- TBOT_ARGS` run whole
+// from package beforemain's init and, with --timeout=3s added, through main:
+// the two must not differ in anything but the time on the log line.
+func TestBeforeMainRunsAsMainWould(t *testing.T) {
+	_, notExecutable, notAProgram := execUnrunnable(t)
+	// The time and the caller (main's or package beforemain's) may differ.
+	stamp := regexp.MustCompile(`(?m)^\S+ ((?:INFO|ERRO) .*) \S+\.go:\d+$`)
+	config := repoFile("testdata", "v2", "outputs-and-services.yaml")
+	for _, tt := range []struct {
+		name    string
+		env     []string
+		command string
+		args    []string
+		want    int
+	}{
+		{"exec success", nil, "exec", []string{"sh", "-c", "echo out; echo err >&2"}, 0},
+		{"exec failure", nil, "exec", []string{"sh", "-c", "exit 3"}, 3},
+		{"exec killed by SIGTERM", nil, "exec", []string{"sh", "-c", "kill -TERM $$"}, 143},
+		{"exec with DO_NOT_TRACK", []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "DO_NOT_TRACK=1"}, "exec", []string{"true"}, 0},
+		{"exec not found", nil, "exec", []string{"no-such-tbot", "start"}, 127},
+		{"exec not executable", nil, "exec", []string{notExecutable, "start"}, 126},
+		{"exec not an executable format", nil, "exec", []string{notAProgram}, 126},
+		{"report", nil, "report", []string{"start", "-c", config, "--oneshot"}, 0},
+		{"report with DO_NOT_TRACK", []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "DO_NOT_TRACK=true"}, "report", []string{"start", "-c", config}, 0},
+		{"report of a file tbot would refuse", nil, "report", []string{"start", "-c", repoFile("testdata", "bad", "empty.yaml")}, 0},
+		{"report of nothing", nil, "report", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := execEnv(tt.env...)
+			whole := testsupport.Run(t, execBound, env, append([]string{buildBinary(t), tt.command, "--"}, tt.args...)...)
+			main := testsupport.Run(t, execBound, env, append([]string{buildBinary(t), tt.command, "--timeout=3s", "--"}, tt.args...)...)
+			if whole.Code != tt.want || main.Code != tt.want {
+				t.Errorf("exit status %d (before main) and %d (main), want %d", whole.Code, main.Code, tt.want)
+			}
+			if whole.Stdout != main.Stdout {
+				t.Errorf("stdout %q (before main) vs %q (main)", whole.Stdout, main.Stdout)
+			}
+			// The log line and the child's own line may come in either
+			// order on a shared stderr; as sets, they must match.
+			q, m := strings.Split(stamp.ReplaceAllString(whole.Stderr, "T $1 C"), "\n"), strings.Split(stamp.ReplaceAllString(main.Stderr, "T $1 C"), "\n")
+			slices.Sort(q)
+			slices.Sort(m)
+			if !slices.Equal(q, m) {
+				t.Errorf("stderr differs:\nbefore main: %q\nmain:        %q", whole.Stderr, main.Stderr)
+			}
+		})
+	}
+}
+
+// The before-main path is only worth having if it comes before the heavy
+// packages: with GODEBUG=inittrace=1, Go names each package it initializes,
+// and none of these may be among them.
+func TestBeforeMainInitializesNothingHeavy(t *testing.T) {
+	for _, command := range [][]string{{"exec", "true"}, {"report", "start"}} {
+		t.Run(command[0], func(t *testing.T) {
+			res := testsupport.Run(t, execBound, execEnv("GODEBUG=inittrace=1"), buildBinary(t), command[0], "--", command[1])
+			if res.Code != 0 || !strings.Contains(res.Stderr, "Anonymous telemetry is not enabled.") {
+				t.Fatalf("exit status %d, stderr:\n%s", res.Code, res.Stderr)
+			}
+			for _, heavy := range []string{"net/http", "crypto/tls", "connectrpc.com/", "google.golang.org/protobuf/",
+				"gopkg.in/yaml.v3", "github.com/alecthomas/kingpin", "text/template", "log/slog"} {
+				if strings.Contains(res.Stderr, "init "+heavy) {
+					t.Errorf("the before-main path initialized %s:\n%s", heavy, res.Stderr)
+				}
+			}
+			// And the same trace through main does name them, so the
+			// check above can fail.
+			res = testsupport.Run(t, execBound, execEnv("GODEBUG=inittrace=1"), buildBinary(t), command[0], "--timeout=3s", "--", command[1])
+			if !strings.Contains(res.Stderr, "init google.golang.org/protobuf/") {
+				t.Errorf("main's trace lacks protobuf:\n%s", res.Stderr)
+			}
+		})
+	}
+}
+
+// exec starts PROGRAM from package beforemain's init whether telemetry is on
+// or off, flags or not (see beforemain's package comment): tbot never waits for
 // this program's heavier packages. With GODEBUG=inittrace=1, Go names each
 // package it initializes on stderr, which the child shares; a child that
 // says so at once can then show up before main's own package is
@@ -59,9 +136,9 @@ func TestExecStartsTheChildBeforeMainsInit(t *testing.T) {
 
 // A signal that comes once the child runs but before main supervises it
 // (here, the child's first act is to send it) is caught, queued and
-// relayed, not the end of this program: early or not, the signals are
+// relayed, not the end of this program: before main or not, the signals are
 // caught before the child exists and stay caught.
-func TestExecQueuesSignalsForTheEarlyChild(t *testing.T) {
+func TestExecQueuesSignalsForTheChildStartedBeforeMain(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		env   []string
@@ -87,18 +164,21 @@ exit 1`
 	}
 }
 
-// Package quiet reads exec's command line (PlanExec) to start PROGRAM before
-// main parses it; main then takes the running PROGRAM over. Both must agree
+// Package beforemain reads exec's command line (PlanExec) to start PROGRAM
+// before main parses it; main then takes the running PROGRAM over. Both must agree
 // on what PROGRAM is and on its TELEPORT_ANONYMOUS_TELEMETRY. Here main
-// runs in-process, where nothing was started early, so it starts PROGRAM as
+// runs in-process, where nothing was started before main, so it starts PROGRAM as
 // it reads the line itself; the PROGRAM's own report is compared with the
 // plan.
-func TestExecEarlyPlanAgreesWithMain(t *testing.T) {
+func TestExecPlanBeforeMainAgreesWithMain(t *testing.T) {
 	record := filepath.Join(t.TempDir(), "program")
 	if err := os.WriteFile(record, []byte("#!/bin/sh\necho \"telemetry=${TELEPORT_ANONYMOUS_TELEMETRY-unset} args=$*\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	on := []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=http://127.0.0.1:9"}
+	// A receiver that answers at once: the sends are beside the point here,
+	// and one to a closed port would be retried until its deadline.
+	receiver := testsupport.StartService(t)
+	on := []string{"TELEPORT_ANONYMOUS_TELEMETRY=1", "TELEPORT_ANONYMOUS_TELEMETRY_ADDRESS=" + receiver.URL}
 	off := []string{"TELEPORT_ANONYMOUS_TELEMETRY=no"}
 	for _, tt := range []struct {
 		env  []string
@@ -157,7 +237,7 @@ func TestExecEarlyPlanAgreesWithMain(t *testing.T) {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			environ := append([]string{"PATH=" + os.Getenv("PATH")}, tt.env...)
-			plan, ok := quiet.PlanExec(args, config.EnvFromList(environ).Get)
+			plan, ok := beforemain.PlanExec(args, config.EnvFromList(environ).Get)
 			sys := newTestSystem(t, config.EnvFromList(environ))
 			code := sys.run(t, args...)
 			var ran []string
@@ -167,7 +247,7 @@ func TestExecEarlyPlanAgreesWithMain(t *testing.T) {
 				}
 			}
 			if !ok {
-				// Main alone decides; the early path stays out of it.
+				// Main alone decides; the plan before main stays out of it.
 				return
 			}
 			if len(ran) != 1 {
@@ -192,7 +272,7 @@ func TestExecEarlyPlanAgreesWithMain(t *testing.T) {
 
 // The cases above in which main starts PROGRAM are the ones the plan takes,
 // bar the few spellings it leaves to main on purpose.
-func TestExecEarlyPlanLeavesOnlyRareSpellingsToMain(t *testing.T) {
+func TestExecPlanBeforeMainLeavesOnlyRareSpellingsToMain(t *testing.T) {
 	for _, args := range [][]string{
 		{"exec", "--dry-run=true", "--", "tbot"},
 		{"exec", "--help", "--", "tbot"},
@@ -204,7 +284,7 @@ func TestExecEarlyPlanLeavesOnlyRareSpellingsToMain(t *testing.T) {
 		{"report", "--", "start"},
 		{"--debug", "exec", "--", "tbot"},
 	} {
-		if plan, ok := quiet.PlanExec(args, func(string) string { return "" }); ok {
+		if plan, ok := beforemain.PlanExec(args, func(string) string { return "" }); ok {
 			t.Errorf("PlanExec(%q) starts %q; main starts nothing or reads it its own way", args, plan.Argv)
 		}
 	}
@@ -214,8 +294,8 @@ func TestExecEarlyPlanLeavesOnlyRareSpellingsToMain(t *testing.T) {
 		{"exec", "--no-such-flag", "--", "tbot"},
 		{"exec", "--dry-run", "--dry-run", "--", "tbot"},
 	} {
-		if plan, ok := quiet.PlanExec(args, func(string) string { return "" }); !ok || !slices.Equal(plan.Argv, []string{"tbot"}) {
-			t.Errorf("PlanExec(%q) = %q, %v; want tbot started early", args, plan.Argv, ok)
+		if plan, ok := beforemain.PlanExec(args, func(string) string { return "" }); !ok || !slices.Equal(plan.Argv, []string{"tbot"}) {
+			t.Errorf("PlanExec(%q) = %q, %v; want tbot started before main", args, plan.Argv, ok)
 		}
 	}
 }
