@@ -127,7 +127,9 @@ func TestCheck(t *testing.T) {
 			Problem{"--endpoint", "", "--endpoint must be an http:// or https:// URL.", "a bare HOST:PORT needs its scheme, as in http://127.0.0.1:8080"}},
 		// Flags without a check here (--pid's is report's: it goes with
 		// tbot's arguments).
-		{"anything else", func(v *Values) { v.Endpoint, v.TbotPath, v.PID, v.DryRun, v.Strict = "https://[::1]", "", "x", true, true }, 3 * time.Second, Problem{}},
+		{"anything else", func(v *Values) {
+			v.Endpoint, v.TbotPath, v.PID, v.DryRun, v.Strict = "https://[::1]", "", "x", true, true
+		}, 3 * time.Second, Problem{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v := good
