@@ -1,20 +1,23 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tbot-telemetry/tbot-telemetry/internal/environ"
+)
 
 // Env is the process environment as tbot would see it.
 type Env map[string]string
 
 // EnvFromList builds an Env from "KEY=value" entries, as a process's
 // environment block holds them. Where a name is repeated, the first entry
-// counts: tbot is a Go program, and Go's getenv returns the first.
+// counts, as for tbot, a Go program (internal/environ has the rule).
 func EnvFromList(list []string) Env {
+	list = environ.Dedup(list)
 	env := make(Env, len(list))
 	for _, kv := range list {
 		if k, v, ok := strings.Cut(kv, "="); ok {
-			if _, seen := env[k]; !seen {
-				env[k] = v
-			}
+			env[k] = v
 		}
 	}
 	return env

@@ -100,7 +100,7 @@ func TestEveryRuleIsEnforced(t *testing.T) {
 	covered := map[release.Rule]bool{}
 	for _, rc := range ruleCases() {
 		covered[rc.rule] = true
-		name := release.Rules[rc.rule].Name + " (" + rc.pr + ")"
+		name := release.Facts().Rules[rc.rule].Name + " (" + rc.pr + ")"
 		args := []string{"start"}
 		if rc.file != "" {
 			args = append(args, "-c", writeTemp(t, "tbot.yaml", rc.file))
@@ -131,9 +131,9 @@ func TestEveryRuleIsEnforced(t *testing.T) {
 			}
 		}
 	}
-	for r := release.Rule(0); int(r) < len(release.Rules); r++ {
+	for r := release.Rule(0); int(r) < len(release.Facts().Rules); r++ {
 		if !covered[r] {
-			t.Errorf("rule %q has no case here", release.Rules[r].Name)
+			t.Errorf("rule %q has no case here", release.Facts().Rules[r].Name)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func writeTemp(t *testing.T, name, content string) string {
 }
 
 func TestTableJoinMethodsAreEnforced(t *testing.T) {
-	for _, m := range release.JoinMethods {
+	for _, m := range release.Facts().JoinMethods {
 		boundaryPair(t, m.Name, m.Avail, func(t *testing.T, version string, want bool) {
 			if release.For(version).Open && !want {
 				return // an open release sends a method some release accepts
@@ -115,7 +115,7 @@ func entryOf(t *testing.T, typ string) string {
 }
 
 func TestTableTypesAreEnforced(t *testing.T) {
-	for _, typ := range release.ServiceTypes {
+	for _, typ := range release.Facts().ServiceTypes {
 		for _, list := range []struct {
 			name  string
 			avail release.Avail
@@ -154,7 +154,7 @@ func keyFile(place release.KeyPlace, key string) string {
 }
 
 func TestTableKeysAreEnforced(t *testing.T) {
-	for _, k := range release.Keys {
+	for _, k := range release.Facts().Keys {
 		switch {
 		case k.Name == "version" || (k.Place == release.V2Top && k.Name == "onboarding"):
 			continue // what says which version the file is
@@ -219,9 +219,9 @@ func TestTableFlagsAreEnforced(t *testing.T) {
 		uses  []release.FlagUse
 		start func(version string) []string
 	}{
-		{"global", release.GlobalFlags, func(string) []string { return []string{"start"} }},
-		{"start", release.StartFlags, func(string) []string { return []string{"start"} }},
-		{"modes", release.ModeFlags, func(string) []string { return []string{"start", "identity", "--destination", "/opt/out"} }},
+		{"global", release.Facts().GlobalFlags, func(string) []string { return []string{"start"} }},
+		{"start", release.Facts().StartFlags, func(string) []string { return []string{"start"} }},
+		{"modes", release.Facts().ModeFlags, func(string) []string { return []string{"start", "identity", "--destination", "/opt/out"} }},
 	}
 	for _, g := range groups {
 		for _, u := range g.uses {
@@ -274,7 +274,7 @@ func modeArgs(m *release.Mode) []string {
 }
 
 func TestTableModesAreEnforced(t *testing.T) {
-	for _, m := range release.Modes {
+	for _, m := range release.Facts().Modes {
 		boundaryPair(t, m.Name, m.Avail, func(t *testing.T, version string, want bool) {
 			if release.For(version).Open && !want {
 				return // an open release counts a mode it does not know
@@ -340,7 +340,7 @@ func TestEveryRequirementKindIsChecked(t *testing.T) {
 // requirements read, or the destination: a fill that nothing reads is a
 // flag config would not hold to tbot's checks.
 func TestModeFillsAreRead(t *testing.T) {
-	for _, m := range release.Modes {
+	for _, m := range release.Facts().Modes {
 		if m.Adds == nil {
 			continue
 		}

@@ -210,25 +210,25 @@ func tableEntries() []tableEntry {
 			out = append(out, tableEntry{fact, v, true})
 		}
 	}
-	for _, m := range JoinMethods {
+	for _, m := range Facts().JoinMethods {
 		add("join:"+m.Name, m.Avail)
 	}
-	for _, s := range ServiceTypes {
+	for _, s := range Facts().ServiceTypes {
 		add("output:"+s.Name, s.Output)
 		add("service:"+s.Name, s.Service)
 	}
-	for _, k := range Keys {
+	for _, k := range Facts().Keys {
 		add(factID("key", k.Place, k.Name), k.Avail)
 	}
-	for kind, list := range map[string][]FlagUse{"global": GlobalFlags, "start": StartFlags, "modeflag": ModeFlags} {
+	for kind, list := range map[string][]FlagUse{"global": Facts().GlobalFlags, "start": Facts().StartFlags, "modeflag": Facts().ModeFlags} {
 		for _, u := range list {
 			add(kind+":"+u.Flag.Name, u.Avail)
 		}
 	}
-	for _, m := range Modes {
+	for _, m := range Facts().Modes {
 		add("mode:"+m.Name, m.Avail)
 	}
-	for _, r := range Rules {
+	for _, r := range Facts().Rules {
 		add("rule:"+r.Name, r.Avail)
 	}
 	return out

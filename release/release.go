@@ -1,6 +1,37 @@
 package release
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
+
+// Table is every fact of the table (table.go, cli.go, rules.go).
+type Table struct {
+	Rules        [numRules]RuleFact
+	JoinMethods  []JoinMethod
+	ServiceTypes []*ServiceType
+	Keys         []Key
+	// GlobalFlags are accepted before and after the command; StartFlags
+	// are `start`'s (and `start legacy`'s where there are modes);
+	// ModeFlags every other mode's.
+	GlobalFlags, StartFlags, ModeFlags []FlagUse
+	Modes                              []*Mode
+}
+
+// Facts returns the table. It is built on first use, not as the program
+// starts: exec starts tbot from an init function (cmd/tbot-telemetry's
+// before-main path), and every package initialized before that delays tbot.
+var Facts = sync.OnceValue(func() *Table {
+	fillFlags()
+	t := &Table{Rules: rules(), JoinMethods: joinMethods(), ServiceTypes: serviceTypes(), Keys: keys(),
+		GlobalFlags: globalFlags(), StartFlags: startFlags(), ModeFlags: modeFlags()}
+	byName := map[string]*ServiceType{}
+	for _, st := range t.ServiceTypes {
+		byName[st.Name] = st
+	}
+	t.Modes = modes(byName)
+	return t
+})
 
 // Release is the tbot whose rules apply: a version, judged on its own
 // release branch, and whether it may know more than the table does.
@@ -42,11 +73,11 @@ func (r Release) String() string {
 }
 
 // Has reports whether the release follows a rule.
-func (r Release) Has(rule Rule) bool { return Rules[rule].Avail.In(r.Version) }
+func (r Release) Has(rule Rule) bool { return Facts().Rules[rule].Avail.In(r.Version) }
 
 // AcceptsJoinMethod reports whether the release accepts a join method.
 func (r Release) AcceptsJoinMethod(name string) bool {
-	for _, m := range JoinMethods {
+	for _, m := range Facts().JoinMethods {
 		if m.Name == name && m.Avail.In(r.Version) {
 			return true
 		}
@@ -57,7 +88,7 @@ func (r Release) AcceptsJoinMethod(name string) bool {
 // AnyReleaseAccepts reports whether some release accepts the join method:
 // the most that is known of a tbot newer than the table.
 func AnyReleaseAccepts(name string) bool {
-	return slices.ContainsFunc(JoinMethods, func(m JoinMethod) bool { return m.Name == name })
+	return slices.ContainsFunc(Facts().JoinMethods, func(m JoinMethod) bool { return m.Name == name })
 }
 
 // OutputType returns the type if the release accepts it under `outputs:`.
@@ -71,7 +102,7 @@ func (r Release) ServiceType(name string) (*ServiceType, bool) {
 }
 
 func (r Release) serviceType(name string, list func(*ServiceType) Avail) (*ServiceType, bool) {
-	for _, t := range ServiceTypes {
+	for _, t := range Facts().ServiceTypes {
 		if t.Name == name && list(t).In(r.Version) {
 			return t, true
 		}
@@ -93,7 +124,7 @@ func (r Release) Requirements(t *ServiceType) []Requirement {
 // Keys returns the keys the release knows at a place of its file.
 func (r Release) Keys(place KeyPlace) []string {
 	var out []string
-	for _, k := range Keys {
+	for _, k := range Facts().Keys {
 		if k.Place == place && k.Avail.In(r.Version) {
 			out = append(out, k.Name)
 		}
@@ -103,14 +134,14 @@ func (r Release) Keys(place KeyPlace) []string {
 
 // GlobalFlags returns the flags the release accepts before and after its
 // command.
-func (r Release) GlobalFlags() []FlagUse { return r.uses(GlobalFlags) }
+func (r Release) GlobalFlags() []FlagUse { return r.uses(Facts().GlobalFlags) }
 
 // StartFlags returns the flags of `start` for a release without modes, and
 // of `start legacy` for one with them.
-func (r Release) StartFlags() []FlagUse { return r.uses(StartFlags) }
+func (r Release) StartFlags() []FlagUse { return r.uses(Facts().StartFlags) }
 
 // ModeFlags returns the flags that every mode but legacy takes.
-func (r Release) ModeFlags() []FlagUse { return r.uses(ModeFlags) }
+func (r Release) ModeFlags() []FlagUse { return r.uses(Facts().ModeFlags) }
 
 // Modes returns the release's `start` modes, as the table has them (each
 // with only its own flags: FlagsOf gives every flag a mode takes). It is
@@ -120,7 +151,7 @@ func (r Release) Modes() []*Mode {
 		return nil
 	}
 	var out []*Mode
-	for _, m := range Modes {
+	for _, m := range Facts().Modes {
 		if m.Avail.In(r.Version) {
 			out = append(out, m)
 		}
@@ -132,9 +163,9 @@ func (r Release) Modes() []*Mode {
 // StartFlags; every other mode's are ModeFlags and its own.
 func (r Release) FlagsOf(m *Mode) []FlagUse {
 	if m.Name == LegacyMode {
-		return r.uses(StartFlags)
+		return r.uses(Facts().StartFlags)
 	}
-	return append(r.uses(ModeFlags), r.uses(m.Flags)...)
+	return append(r.uses(Facts().ModeFlags), r.uses(m.Flags)...)
 }
 
 // Binds returns the variable that stands for a flag in this release, or
@@ -173,7 +204,7 @@ const (
 // the counters by kind of access; tbot's code never counted that way, and the
 // wire follows the code (README.md, "The event").
 func BucketOf(typeName string) Bucket {
-	for _, t := range ServiceTypes {
+	for _, t := range Facts().ServiceTypes {
 		if t.Name == typeName {
 			return t.Counter
 		}

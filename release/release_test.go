@@ -102,9 +102,9 @@ func TestBucketOf(t *testing.T) {
 
 // Every rule's entry is at its own index, named and explained.
 func TestRulesAreComplete(t *testing.T) {
-	for i, r := range Rules {
+	for i, r := range Facts().Rules {
 		if r.Rule != Rule(i) || r.Name == "" || r.Says == "" || r.Evidence == "" || len(r.Avail.Firsts()) == 0 {
-			t.Errorf("Rules[%d] = %+v: want its own Rule, a name, what it says, evidence and releases", i, r)
+			t.Errorf("Facts().Rules[%d] = %+v: want its own Rule, a name, what it says, evidence and releases", i, r)
 		}
 	}
 }
@@ -119,16 +119,16 @@ func TestNamesAreUnique(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	for _, m := range JoinMethods {
+	for _, m := range Facts().JoinMethods {
 		check("join:" + m.Name)
 	}
-	for _, s := range ServiceTypes {
+	for _, s := range Facts().ServiceTypes {
 		check("type:" + s.Name)
 	}
-	for _, k := range Keys {
+	for _, k := range Facts().Keys {
 		check(factID("key", k.Place, k.Name))
 	}
-	for _, m := range Modes {
+	for _, m := range Facts().Modes {
 		check("mode:" + m.Name)
 		for _, a := range m.Aliases {
 			check("mode:" + a)
@@ -172,7 +172,7 @@ func has(t *testing.T, id, version string) bool {
 	case "mode":
 		return slices.ContainsFunc(rel.Modes(), func(m *Mode) bool { return m.Name == name })
 	case "rule":
-		for _, r := range Rules {
+		for _, r := range Facts().Rules {
 			if r.Name == name {
 				return rel.Has(r.Rule)
 			}
@@ -221,7 +221,7 @@ func TestReleaseQuestions(t *testing.T) {
 		}
 	}
 	refuses := func(version string) bool {
-		for _, r := range For(version).Requirements(typeIdentity) {
+		for _, r := range For(version).Requirements(identityType()) {
 			if r.Kind == RefusesField {
 				return true
 			}
@@ -231,4 +231,13 @@ func TestReleaseQuestions(t *testing.T) {
 	if refuses("18.11.0") || !refuses("19.0.0") {
 		t.Errorf("identity refuses roles: 18.11.0 %v, 19.0.0 %v; want only 19", refuses("18.11.0"), refuses("19.0.0"))
 	}
+}
+
+func identityType() *ServiceType {
+	for _, t := range Facts().ServiceTypes {
+		if t.Name == "identity" {
+			return t
+		}
+	}
+	panic("no identity type")
 }

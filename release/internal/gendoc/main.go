@@ -126,7 +126,7 @@ func row(name string, a release.Avail, evidence string) string {
 
 func joinMethods() string {
 	s := header("join method")
-	for _, m := range release.JoinMethods {
+	for _, m := range release.Facts().JoinMethods {
 		s += row("`"+m.Name+"`", m.Avail, m.Evidence)
 	}
 	return s
@@ -134,7 +134,7 @@ func joinMethods() string {
 
 func serviceTypes() string {
 	s := header("type")
-	for _, t := range release.ServiceTypes {
+	for _, t := range release.Facts().ServiceTypes {
 		s += row("`"+t.Name+"` under `outputs:`", t.Output, t.Evidence)
 		s += row("`"+t.Name+"` under `services:`", t.Service, "")
 	}
@@ -185,7 +185,7 @@ func requirementWords(r release.Requirement) string {
 
 func requirements() string {
 	s := header("type: requires")
-	for _, t := range release.ServiceTypes {
+	for _, t := range release.Facts().ServiceTypes {
 		for _, r := range t.Requires {
 			s += row("`"+t.Name+"`: "+requirementWords(r), r.Avail, r.Evidence)
 		}
@@ -201,7 +201,7 @@ func keys() string {
 		{release.V1Storage, "v1 storage"}, {release.V1Destination, "v1 destination"}, {release.V1Database, "v1 destination's database"}}
 	s := header("key")
 	for _, p := range places {
-		for _, k := range release.Keys {
+		for _, k := range release.Facts().Keys {
 			if k.Place == p.place {
 				s += row(p.name+": `"+k.Name+"`", k.Avail, k.Evidence)
 			}
@@ -223,14 +223,14 @@ func cliFlags() string {
 	for _, group := range []struct {
 		where string
 		uses  []release.FlagUse
-	}{{"global", release.GlobalFlags}, {"`start` (legacy)", release.StartFlags}, {"every mode but legacy", release.ModeFlags}} {
+	}{{"global", release.Facts().GlobalFlags}, {"`start` (legacy)", release.Facts().StartFlags}, {"every mode but legacy", release.Facts().ModeFlags}} {
 		for _, u := range group.uses {
 			s += row(group.where+": "+flagName(u.Flag), u.Avail, u.Evidence)
 		}
 	}
 	s += "\nVariables that stand for flags:\n\n" + header("variable")
 	seen := map[string]bool{}
-	for _, list := range [][]release.FlagUse{release.GlobalFlags, release.StartFlags, release.ModeFlags} {
+	for _, list := range [][]release.FlagUse{release.Facts().GlobalFlags, release.Facts().StartFlags, release.Facts().ModeFlags} {
 		for _, u := range list {
 			if f := u.Flag; f.Env != "" && !seen[f.Env] {
 				seen[f.Env] = true
@@ -243,7 +243,7 @@ func cliFlags() string {
 
 func modes() string {
 	s := header("mode")
-	for _, m := range release.Modes {
+	for _, m := range release.Facts().Modes {
 		name := "`" + m.Name + "`"
 		if len(m.Aliases) > 0 {
 			name += " (" + strings.Join(m.Aliases, ", ") + ")"
@@ -266,7 +266,7 @@ func modes() string {
 
 func rules() string {
 	s := header("rule")
-	for _, r := range release.Rules {
+	for _, r := range release.Facts().Rules {
 		s += row("**"+r.Name+"**: "+r.Says, r.Avail, r.Evidence)
 	}
 	return s
@@ -293,10 +293,10 @@ func byBranch() string {
 			all = append(all, change{v, "− " + predicate, subject})
 		}
 	}
-	for _, m := range release.JoinMethods {
+	for _, m := range release.Facts().JoinMethods {
 		note("join methods", "`"+m.Name+"`", m.Avail)
 	}
-	for _, t := range release.ServiceTypes {
+	for _, t := range release.Facts().ServiceTypes {
 		note("types under `outputs:`", "`"+t.Name+"`", t.Output)
 		note("types under `services:`", "`"+t.Name+"`", t.Service)
 		for _, r := range t.Requires {
@@ -306,21 +306,21 @@ func byBranch() string {
 			}
 		}
 	}
-	for _, k := range release.Keys {
+	for _, k := range release.Facts().Keys {
 		note("keys", "`"+k.Name+"`", k.Avail)
 	}
 	for _, group := range []struct {
 		where string
 		uses  []release.FlagUse
-	}{{"global flags", release.GlobalFlags}, {"flags of `start`", release.StartFlags}, {"flags of every mode", release.ModeFlags}} {
+	}{{"global flags", release.Facts().GlobalFlags}, {"flags of `start`", release.Facts().StartFlags}, {"flags of every mode", release.Facts().ModeFlags}} {
 		for _, u := range group.uses {
 			note(group.where, flagName(u.Flag), u.Avail)
 		}
 	}
-	for _, m := range release.Modes {
+	for _, m := range release.Facts().Modes {
 		note("modes", "`"+m.Name+"`", m.Avail)
 	}
-	for _, r := range release.Rules {
+	for _, r := range release.Facts().Rules {
 		note("rule", r.Name, r.Avail)
 	}
 	var b strings.Builder
