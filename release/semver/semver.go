@@ -1,8 +1,9 @@
 // Package semver reads and orders tbot's version numbers (X.Y.Z with an
 // optional -pre-release and +build, as `tbot version` prints them): the one
 // grammar that --tbot-version, the version probe and the release table all
-// use. It imports nothing, so that exec's before-main path (cmd/tbot-telemetry/internal/beforemain) can read
-// --tbot-version as main does before Go initializes anything heavy.
+// use. It imports nothing, so that exec's before-main path
+// (cmd/tbot-telemetry/internal/beforemain) can read --tbot-version as main
+// does before Go initializes anything heavy.
 package semver
 
 // Version is a tbot release number, ordered as semantic versions are: a
