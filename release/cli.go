@@ -164,7 +164,8 @@ func modeFlags() []FlagUse {
 // LegacyMode is the mode that plain `start` is.
 const LegacyMode = "legacy"
 
-// modes are `start`'s modes; types gives the type each adds, by name.
+// modes are `start`'s modes; types gives the type each adds, by name. It is
+// a table, one entry per mode.
 func modes(types map[string]*ServiceType) []*Mode {
 	always, modern := From("12.1.0"), From("17.0.0")
 	t := func(name string) *ServiceType {

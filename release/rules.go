@@ -64,7 +64,8 @@ const (
 	numRules
 )
 
-// rules holds every Rule's releases, indexed by the Rule.
+// rules holds every Rule's releases, indexed by the Rule. It is a table,
+// one entry per rule, and as long as the rules are many.
 func rules() [numRules]RuleFact {
 	always := From("12.1.0")
 	return [numRules]RuleFact{

@@ -50,7 +50,8 @@ func joinMethods() []JoinMethod {
 }
 
 // serviceTypes are every output and service type, with what each requires
-// of an entry before tbot sends.
+// of an entry before tbot sends. It is a table, as long as the types and
+// their checks are many.
 func serviceTypes() []*ServiceType {
 	always := From("12.1.0")
 	// oneDecoder is where both lists came to take every type: outputs were

@@ -104,92 +104,118 @@ func (f *eventFlags) register(cmd *kingpin.CmdClause, command ownflags.Command) 
 // line (rather than left at its default).
 func (f *eventFlags) isGiven(name string) bool { return f.given[name] != nil && *f.given[name] }
 
+// commands is this program's command line: the kingpin application, its
+// commands, and where their flags and arguments land.
+type commands struct {
+	app                    *kingpin.Application
+	report, exec, collect  *kingpin.CmdClause
+	reportFlags, execFlags eventFlags
+	tbotArgs, execArgs     []string
+	collectFlags           collectFlags
+}
+
+// newCommands declares every command and flag.
+func newCommands(sys *system) *commands {
+	c := &commands{}
+	c.app = kingpin.New("tbot-telemetry", appHelp).
+		UsageWriter(sys.stdout).ErrorWriter(sys.stderr).Version(sys.build.String())
+	// kingpin calls Terminate once it has written --help, --version or a
+	// completion, and expects it not to return; parse stops there.
+	c.app.Terminate(func(int) { panic(terminated{}) })
+
+	c.report = c.app.Command("report", "Send the start event for a tbot started with TBOT_ARGS, or for the running tbot --pid PID (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
+	c.reportFlags.register(c.report, ownflags.Report)
+	c.report.Arg("tbot-args", "tbot's arguments, as they follow `tbot` on its command line.").StringsVar(&c.tbotArgs)
+
+	c.exec = c.app.Command("exec", "Start PROGRAM (tbot) at once and send its start event beside it. Exits with PROGRAM's status (128+N: died of signal N; 127: not found; 126: not executable); a misuse of its flags is logged and PROGRAM still runs, without telemetry.")
+	c.execFlags.register(c.exec, ownflags.Exec)
+	c.exec.Arg("program", "PROGRAM and its arguments.").Required().StringsVar(&c.execArgs)
+
+	c.collect = c.app.Command("collect", "Receive events (Connect, gRPC, gRPC-Web) and write each as one JSON line.")
+	c.collectFlags.register(c.collect)
+
+	c.app.Command("version", "Print this program's version.")
+	return c
+}
+
+// register declares collect's flags.
+func (f *collectFlags) register(cmd *kingpin.CmdClause) {
+	cmd.Flag("listen", "Address to listen on.").Default("127.0.0.1:8080").StringVar(&f.listen)
+	cmd.Flag("output", "Append lines to FILE instead of stdout.").PlaceHolder("FILE").StringVar(&f.output)
+	cmd.Flag("posthog-host", "Also forward every event to this PostHog (e.g. https://us.i.posthog.com); needs --output, and the project API key in $POSTHOG_API_KEY or --posthog-api-key-file.").PlaceHolder("URL").StringVar(&f.posthogHost)
+	cmd.Flag("posthog-api-key-file", "Read the PostHog project API key from FILE (default: $POSTHOG_API_KEY).").PlaceHolder("FILE").StringVar(&f.posthogKeyFile)
+	cmd.Flag("tls-cert-file", "Serve HTTPS (TLS 1.2+) with this PEM certificate chain, read again on SIGHUP; needs --tls-key-file.").PlaceHolder("FILE").StringVar(&f.tlsCertFile)
+	cmd.Flag("tls-key-file", "The PEM private key of --tls-cert-file.").PlaceHolder("FILE").StringVar(&f.tlsKeyFile)
+}
+
 // run is the whole program: it parses this program's own arguments and runs
 // the command they name.
 func run(ctx context.Context, args []string, sys *system) error {
 	config.DisableFileExpansion() // for this program's own arguments too
-	app := kingpin.New("tbot-telemetry", appHelp).
-		UsageWriter(sys.stdout).ErrorWriter(sys.stderr).Version(sys.build.String())
-	// kingpin calls Terminate once it has written --help, --version or a
-	// completion, and expects it not to return; parse stops there.
-	app.Terminate(func(int) { panic(terminated{}) })
-
-	var (
-		reportFlags, execFlags eventFlags
-		tbotArgs, execArgs     []string
-		collectFlags           collectFlags
-	)
-	report := app.Command("report", "Send the start event for a tbot started with TBOT_ARGS, or for the running tbot --pid PID (e.g. from systemd ExecStartPost=). Exits 0 whatever happens to the event (1 with --strict), 2 for a misuse of its flags.")
-	reportFlags.register(report, ownflags.Report)
-	report.Arg("tbot-args", "tbot's arguments, as they follow `tbot` on its command line.").StringsVar(&tbotArgs)
-
-	execCmd := app.Command("exec", "Start PROGRAM (tbot) at once and send its start event beside it. Exits with PROGRAM's status (128+N: died of signal N; 127: not found; 126: not executable); a misuse of its flags is logged and PROGRAM still runs, without telemetry.")
-	execFlags.register(execCmd, ownflags.Exec)
-	execCmd.Arg("program", "PROGRAM and its arguments.").Required().StringsVar(&execArgs)
-
-	collect := app.Command("collect", "Receive events (Connect, gRPC, gRPC-Web) and write each as one JSON line.")
-	collect.Flag("listen", "Address to listen on.").Default("127.0.0.1:8080").StringVar(&collectFlags.listen)
-	collect.Flag("output", "Append lines to FILE instead of stdout.").PlaceHolder("FILE").StringVar(&collectFlags.output)
-	collect.Flag("posthog-host", "Also forward every event to this PostHog (e.g. https://us.i.posthog.com); needs --output, and the project API key in $POSTHOG_API_KEY or --posthog-api-key-file.").PlaceHolder("URL").StringVar(&collectFlags.posthogHost)
-	collect.Flag("posthog-api-key-file", "Read the PostHog project API key from FILE (default: $POSTHOG_API_KEY).").PlaceHolder("FILE").StringVar(&collectFlags.posthogKeyFile)
-	collect.Flag("tls-cert-file", "Serve HTTPS (TLS 1.2+) with this PEM certificate chain, read again on SIGHUP; needs --tls-key-file.").PlaceHolder("FILE").StringVar(&collectFlags.tlsCertFile)
-	collect.Flag("tls-key-file", "The PEM private key of --tls-cert-file.").PlaceHolder("FILE").StringVar(&collectFlags.tlsKeyFile)
-
-	app.Command("version", "Print this program's version.")
-
+	c := newCommands(sys)
 	selected, err := "", error(nil)
-	cmdArgs, err := splitPassThrough(app, args)
+	cmdArgs, err := splitPassThrough(c.app, args)
 	if err == nil {
 		var done bool
-		selected, done, err = parse(app, cmdArgs)
+		selected, done, err = parse(c.app, cmdArgs)
 		if done {
 			// --help, --version or shell completion: kingpin has written
 			// what was asked.
 			return nil
 		}
 	}
-	var wrong *misuse
-	switch {
-	case err != nil:
-		wrong = parseMisuse(commandOf(args), err)
-	case selected == report.FullCommand():
-		if wrong = reportFlags.validate(); wrong == nil {
-			wrong = validatePID(&reportFlags, tbotArgs)
-		}
-	case selected == execCmd.FullCommand():
-		wrong = execFlags.validate()
+	if wrong := c.misuse(selected, err, args); wrong != nil {
+		return c.afterMisuse(sys, wrong, err, args)
 	}
-	if wrong != nil {
-		if commandOf(args) == execCmd.FullCommand() {
-			// A misuse of exec's own flags must not keep tbot from
-			// starting: PROGRAM runs, only without telemetry.
-			argv := execArgs
-			if err != nil {
-				argv = ownflags.AfterSeparator(args)
-			}
-			if sys.startedBeforeMain != nil || (len(argv) > 0 && argv[0] != "") {
-				wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
-				return runWithoutTelemetry(sys, argv, usageLogFormat(args), sys.startedBeforeMain)
-			}
-		}
-		wrong.log(sys, args, "")
-		return exitUsage
-	}
-
 	switch selected {
-	case report.FullCommand():
-		if reportFlags.PID != "" {
-			return runReportPID(ctx, sys, &reportFlags)
+	case c.report.FullCommand():
+		if c.reportFlags.PID != "" {
+			return runReportPID(ctx, sys, &c.reportFlags)
 		}
-		return runReport(ctx, sys, &reportFlags, reportFlags.TbotPath, tbotArgs)
-	case execCmd.FullCommand():
-		return runExec(ctx, sys, &execFlags, execArgs, sys.startedBeforeMain)
-	case collect.FullCommand():
-		return runCollect(ctx, sys, &collectFlags)
+		return runReport(ctx, sys, &c.reportFlags, c.reportFlags.TbotPath, c.tbotArgs)
+	case c.exec.FullCommand():
+		return runExec(ctx, sys, &c.execFlags, c.execArgs, sys.startedBeforeMain)
+	case c.collect.FullCommand():
+		return runCollect(ctx, sys, &c.collectFlags)
 	default: // version
 		fmt.Fprintln(sys.stdout, sys.build.String())
 		return nil
 	}
+}
+
+// misuse is what is wrong with this program's own arguments, nil when
+// nothing is.
+func (c *commands) misuse(selected string, parseErr error, args []string) *misuse {
+	switch {
+	case parseErr != nil:
+		return parseMisuse(commandOf(args), parseErr)
+	case selected == c.report.FullCommand():
+		if wrong := c.reportFlags.validate(); wrong != nil {
+			return wrong
+		}
+		return validatePID(&c.reportFlags, c.tbotArgs)
+	case selected == c.exec.FullCommand():
+		return c.execFlags.validate()
+	}
+	return nil
+}
+
+// afterMisuse says what was wrong and ends the run: exit 2, except that a
+// misuse of exec's own flags must not keep tbot from starting, so PROGRAM
+// runs, only without telemetry.
+func (c *commands) afterMisuse(sys *system, wrong *misuse, parseErr error, args []string) error {
+	if commandOf(args) == c.exec.FullCommand() {
+		argv := c.execArgs
+		if parseErr != nil {
+			argv = ownflags.AfterSeparator(args)
+		}
+		if sys.startedBeforeMain != nil || (len(argv) > 0 && argv[0] != "") {
+			wrong.log(sys, args, " Running PROGRAM without anonymous telemetry.")
+			return runWithoutTelemetry(sys, argv, usageLogFormat(args), sys.startedBeforeMain)
+		}
+	}
+	wrong.log(sys, args, "")
+	return exitUsage
 }
 
 // terminated is how kingpin's Terminate ends a parse.

@@ -102,6 +102,10 @@ func main() {
 	}
 }
 
+// run records every case of casesPath on the tbot at tbotPath, through one
+// collect, into outPath. A tool run by hand, it is one long sequence of
+// steps (start collect, read the cases, run each, write the recording) read
+// top to bottom.
 func run(tbotPath, collector, casesPath, outPath, commit, source, only string, timeout, grace time.Duration) error {
 	tbotPath, err := filepath.Abs(tbotPath)
 	if err != nil {
@@ -249,6 +253,10 @@ func startCollector(collector, output, logPath string) (port int, stop func(), e
 
 var b64RE = regexp.MustCompile(`\$\{base64:([^}]+)\}`)
 
+// runCase runs one case: its files in a directory of its own, tbot with its
+// arguments and environment, and the event collect received (or none). It
+// is long because a tbot start has many parts to set up and take down; they
+// are kept in the order tbot meets them.
 func runCase(tbotPath string, c Case, port int, events string, timeout, grace time.Duration) (Start, error) {
 	s := Start{Case: c, StderrTail: []string{}}
 	dir, err := os.MkdirTemp("", "tbot-case-")

@@ -144,6 +144,9 @@ type batchEvent struct {
 	Properties map[string]json.RawMessage `json:"properties"`
 }
 
+// serve answers one request as PostHog's capture API would, or as the test
+// set it to fail; one flat function, so that each way of failing reads in
+// the order a request meets it.
 func (p *PostHog) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.requests++
