@@ -89,3 +89,100 @@ func TestSummariesWithoutATicker(t *testing.T) {
 		t.Fatalf("a summary of nothing:\n%s", out.String())
 	}
 }
+
+// Exactly one interval after the last line of a kind, the next warning is
+// logged at once again.
+func TestAWarningAfterExactlyOneIntervalIsLogged(t *testing.T) {
+	l, out, c := newLimiter(30 * time.Second)
+	l.Warn("k", "Trouble.")
+	c.t = c.t.Add(30 * time.Second)
+	if !l.Warn("k", "Trouble.") {
+		t.Error("Warn said it wrote nothing")
+	}
+	if got := lines(out); len(got) != 2 || strings.Contains(got[1], "repeated") {
+		t.Fatalf("%s", out.String())
+	}
+}
+
+// Warn says whether it wrote a line: the first, not the ones counted, and
+// the one that brings the summary.
+func TestWarnSaysWhetherItWrote(t *testing.T) {
+	l, _, c := newLimiter(time.Minute)
+	if !l.Warn("k", "Trouble.") {
+		t.Error("the first warning: Warn = false")
+	}
+	if l.Warn("k", "Trouble.") {
+		t.Error("a warning counted: Warn = true")
+	}
+	c.t = c.t.Add(time.Minute)
+	if !l.Warn("k", "Trouble.") {
+		t.Error("the warning that brings the summary: Warn = false")
+	}
+}
+
+// A summary repeats the last warning counted, with its details, at its
+// level; an error stays an error.
+func TestASummaryRepeatsTheLastWarning(t *testing.T) {
+	l, out, c := newLimiter(time.Minute)
+	l.Error("k", "Trouble.", "reason", "first")
+	l.Error("k", "Trouble.", "reason", "second")
+	l.Error("k", "Trouble.", "reason", "third")
+	c.t = c.t.Add(time.Minute)
+	l.Flush(false)
+	got := lines(out)
+	if len(got) != 2 || !strings.Contains(got[0], "level=ERROR") || !strings.Contains(got[0], "reason=first") ||
+		!strings.Contains(got[1], "level=ERROR") || !strings.Contains(got[1], "reason=third") || !strings.Contains(got[1], "repeated=2") {
+		t.Fatalf("%s", out.String())
+	}
+}
+
+// A line's source is where Warn or Error was called, as a direct slog call
+// would say, and the logger's level holds: warnings below it are not
+// written.
+func TestSourceAndLevel(t *testing.T) {
+	var out bytes.Buffer
+	c := &clock{t: time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)}
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{AddSource: true, Level: slog.LevelError}))
+	l := logsummary.New(log, time.Minute, c.now)
+	l.Warn("w", "A warning.")
+	l.Error("e", "An error.")
+	got := lines(&out)
+	if len(got) != 1 || !strings.Contains(got[0], "An error.") || !strings.Contains(got[0], "logsummary_test.go:") {
+		t.Fatalf("%s", out.String())
+	}
+}
+
+// lineWriter sends each line written to it.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
+}
+
+// Run writes a summary once the interval is over, without waiting for
+// its end or for the next warning.
+func TestRunSummarisesEachInterval(t *testing.T) {
+	out := make(lineWriter, 10)
+	c := &clock{t: time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)}
+	l := logsummary.New(slog.New(slog.NewTextHandler(out, nil)), time.Millisecond, c.now)
+	l.Warn("k", "Trouble.")
+	l.Warn("k", "Trouble.")
+	<-out
+	c.t = c.t.Add(time.Second) // read by Run's goroutine only after it starts
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		l.Run(ctx)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	select {
+	case line := <-out:
+		if !strings.Contains(line, "repeated=1") {
+			t.Errorf("summary %q", line)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no summary while Run runs")
+	}
+}
