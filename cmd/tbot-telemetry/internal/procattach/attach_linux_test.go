@@ -167,10 +167,14 @@ func TestAttachWaitsForTheExec(t *testing.T) {
 	env := []string{"A=1", "A=2"}
 	d := testsupport.StartDaemon(t, t.TempDir(), env, launcher, "-launch", trigger, tbot, "start", "--oneshot")
 
+	// Seen as the launcher 16 times before it execs: the looks come every
+	// 20 ms at most by then, well within the bound (the wait between them
+	// does not grow without bound).
+	const looks = 16
 	waits := 0
 	p, err := attach(t, d.Process.Pid, func() {
-		if waits++; waits == 1 {
-			// Seen as the launcher: now let it exec tbot.
+		if waits++; waits == looks {
+			// Now let it exec tbot.
 			go func() {
 				f, err := os.OpenFile(trigger, os.O_WRONLY, 0)
 				if err == nil {
@@ -183,8 +187,8 @@ func TestAttachWaitsForTheExec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if waits == 0 {
-		t.Error("never waited: the launcher was taken for tbot")
+	if waits < looks {
+		t.Errorf("waited %d times: the launcher was taken for tbot", waits)
 	}
 	if want := []string{tbot, "start", "--oneshot"}; !slices.Equal(p.Argv, want) {
 		t.Errorf("Argv %q, want tbot's %q", p.Argv, want)
@@ -326,4 +330,21 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// A command name may hold ')' and spaces: the fields of /proc/PID/stat are
+// counted from the last ')', so a tbot whose binary is named so is read
+// (here one whose name, read from the first ')', would say it is a zombie).
+func TestAttachACommandNameWithParentheses(t *testing.T) {
+	tbot := fakeTbot(t)
+	odd := filepath.Join(filepath.Dir(tbot), "tbot) Z (x")
+	if err := os.Rename(tbot, odd); err != nil {
+		t.Fatal(err)
+	}
+	d := testsupport.StartDaemonFrom(t, odd, t.TempDir(), nil, "tbot", "start")
+	d.WaitReady(t, bound)
+	p, err := attach(t, d.Process.Pid, nil)
+	if err != nil || !slices.Equal(p.Argv, []string{"tbot", "start"}) {
+		t.Errorf("got %+v, %v", p, err)
+	}
 }
