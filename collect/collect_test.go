@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -495,5 +497,55 @@ func TestWritesToAnyWriter(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != ids[0] || got[1] != ids[1] {
 		t.Errorf("distinct_ids %v, want %v", got, ids)
+	}
+}
+
+// overlapWriter notes Write calls that overlap; each call yields the
+// processor a while, as a writer that blocks (a pipe, a slow disk) would,
+// so that overlapping calls show.
+type overlapWriter struct {
+	in, overlaps atomic.Int32
+	out          testsupport.LockedBuffer
+}
+
+func (w *overlapWriter) Write(p []byte) (int, error) {
+	if w.in.Add(1) > 1 {
+		w.overlaps.Add(1)
+	}
+	defer w.in.Add(-1)
+	for range 100 {
+		runtime.Gosched()
+	}
+	return w.out.Write(p)
+}
+
+// The writer sees one Write at a time, however many clients send at once:
+// it need not be safe for concurrent use, and its lines never interleave.
+func TestOneWriteAtATime(t *testing.T) {
+	const clients, perClient = 8, 25
+	var w overlapWriter
+	baseURL, stop := serveCollect(t, &w, time.Now)
+	ctx := testContext(t, 60*time.Second)
+	var wg sync.WaitGroup
+	for range clients {
+		client := prehogv1alphaconnect.NewTbotReportingServiceClient(testsupport.HTTPClient(t, false), baseURL)
+		wg.Go(func() {
+			for range perClient {
+				if _, err := client.SubmitTbotEvent(ctx, connect.NewRequest(startEvent(uuid.NewString()))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.overlaps.Load(); n > 0 {
+		t.Errorf("%d writes overlapped another", n)
+	}
+	if n := strings.Count(w.out.String(), "\n"); n != clients*perClient {
+		t.Errorf("%d lines, want %d", n, clients*perClient)
 	}
 }

@@ -28,15 +28,14 @@ import (
 // Tests of what the receiver tells an operator: its metrics, its bounded
 // logs, and TLS with a certificate read again.
 
-// serveWith serves a receiver on loopback with opts until the test ends
-// and returns its base URL.
-func serveWith(t *testing.T, w io.Writer, opts collect.Options, serve collect.ServeOptions) string {
+// serveWith serves receiver on loopback until the test ends and returns its
+// base URL.
+func serveWith(t *testing.T, receiver *collect.Receiver, serve collect.ServeOptions) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	receiver := collect.NewReceiver(w, opts)
 	mux := http.NewServeMux()
 	mux.Handle(receiver.Path(), receiver)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,8 +83,8 @@ func TestRefusalsAreCountedAndSummarised(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	limiter := logsummary.New(log, time.Minute, testsupport.Now)
 	var out testsupport.LockedBuffer
-	base := serveWith(t, &out, collect.Options{Now: testsupport.Now, Log: log, Limiter: limiter, Metrics: collect.NewMetrics(reg)},
-		collect.ServeOptions{Log: log})
+	receiver := collect.NewReceiver(&out, collect.Options{Now: testsupport.Now, Log: log, Limiter: limiter, Metrics: collect.NewMetrics(reg)})
+	base := serveWith(t, receiver, collect.ServeOptions{Log: log})
 	client := prehogv1alphaconnect.NewTbotReportingServiceClient(testsupport.HTTPClient(t, false), base)
 	ctx := testContext(t, 30*time.Second)
 	send := func(req *prehogv1alpha.SubmitTbotEventRequest) error {
@@ -127,6 +126,9 @@ func TestRefusalsAreCountedAndSummarised(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got[name], want)
 		}
 	}
+	if n := receiver.Written(); n != 2 {
+		t.Errorf("Written = %d, want 2", n)
+	}
 	if n := strings.Count(logs.String(), "Refused an event."); n != 1 {
 		t.Errorf("%d refusal lines before the summary, want 1:\n%s", n, logs.String())
 	}
@@ -142,13 +144,17 @@ func TestWriteFailuresAreCountedAndSummarised(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var logs testsupport.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	base := serveWith(t, failingWriter{}, collect.Options{Now: testsupport.Now, Log: log,
-		Limiter: logsummary.New(log, time.Minute, testsupport.Now), Metrics: collect.NewMetrics(reg)}, collect.ServeOptions{Log: log})
+	receiver := collect.NewReceiver(failingWriter{}, collect.Options{Now: testsupport.Now, Log: log,
+		Limiter: logsummary.New(log, time.Minute, testsupport.Now), Metrics: collect.NewMetrics(reg)})
+	base := serveWith(t, receiver, collect.ServeOptions{Log: log})
 	client := prehogv1alphaconnect.NewTbotReportingServiceClient(testsupport.HTTPClient(t, false), base)
 	for range 5 {
 		if _, err := client.SubmitTbotEvent(testContext(t, 30*time.Second), connect.NewRequest(startEvent(uuid.NewString()))); connect.CodeOf(err) != connect.CodeUnavailable {
 			t.Fatalf("write failure answered %v, want unavailable", err)
 		}
+	}
+	if n := receiver.Written(); n != 0 {
+		t.Errorf("Written = %d, want 0", n)
 	}
 	if got := gathered(t, reg)["tbot_collect_events_refused_total/unwritable"]; got != 5 {
 		t.Errorf("unwritable = %v, want 5", got)
@@ -174,10 +180,12 @@ func TestServeTLSWithReload(t *testing.T) {
 	}
 	var logs testsupport.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	base := serveWith(t, io.Discard, collect.Options{Now: time.Now, Log: log}, collect.ServeOptions{Log: log, TLS: cert.TLSConfig()})
+	base := serveWith(t, collect.NewReceiver(io.Discard, collect.Options{Now: time.Now, Log: log}), collect.ServeOptions{Log: log, TLS: cert.TLSConfig()})
 	ctx := testContext(t, 30*time.Second)
+	// HTTP/1.1 over TLS: HTTP/2 would refuse TLS 1.0 and 1.1 itself.
 	submit := func(pool *x509.CertPool, maxVersion uint16) error {
-		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: maxVersion}}
+		// The client would refuse TLS 1.0 and 1.1 itself too: it offers them.
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS10, MaxVersion: maxVersion}}
 		defer tr.CloseIdleConnections()
 		_, err := prehogv1alphaconnect.NewTbotReportingServiceClient(&http.Client{Transport: tr}, base).
 			SubmitTbotEvent(ctx, connect.NewRequest(startEvent(uuid.NewString())))
@@ -186,8 +194,29 @@ func TestServeTLSWithReload(t *testing.T) {
 	if err := submit(pool, 0); err != nil {
 		t.Fatalf("over TLS: %v", err)
 	}
-	if err := submit(pool, tls.VersionTLS11); err == nil {
-		t.Error("TLS 1.1 accepted")
+	for _, old := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
+		if err := submit(pool, old); err == nil {
+			t.Errorf("%s accepted", tls.VersionName(old))
+		}
+	}
+	// gRPC over TLS, which is HTTP/2.
+	h2 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer h2.CloseIdleConnections()
+	if _, err := prehogv1alphaconnect.NewTbotReportingServiceClient(&http.Client{Transport: h2}, base, connect.WithGRPC()).
+		SubmitTbotEvent(ctx, connect.NewRequest(startEvent(uuid.NewString()))); err != nil {
+		t.Fatalf("gRPC over TLS: %v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Transport: h2}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Errorf("over TLS, a client offering HTTP/2 got %s", resp.Proto)
 	}
 	_, _, renewed := testsupport.WriteCertificate(t, dir, "collect")
 	if err := submit(renewed, 0); err == nil {
@@ -211,5 +240,32 @@ func TestServeTLSWithReload(t *testing.T) {
 	out := logs.String()
 	if !strings.Contains(out, "A TLS handshake with a client failed.") || strings.Contains(out, "127.0.0.1") {
 		t.Errorf("logs:\n%s", out)
+	}
+}
+
+// Every reason a refusal is counted by shows from the start, at 0, so that
+// a dashboard has each series before the first refusal.
+func TestEveryReasonShowsFromTheStart(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	collect.NewMetrics(reg)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "tbot_collect_events_refused_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				reasons[l.GetValue()] = true
+			}
+		}
+	}
+	for _, r := range []string{"malformed", "distinct_id", "timestamp", "no_start", "run_mode", "too_long", "not_utf8", "count", "unrenderable", "unwritable"} {
+		if !reasons[r] {
+			t.Errorf("no series for the reason %s", r)
+		}
 	}
 }

@@ -45,30 +45,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ServeOptio
 }
 
 func serve(ctx context.Context, ln net.Listener, h http.Handler, opts ServeOptions, grace time.Duration) error {
-	limiter := opts.Limiter
-	if limiter == nil {
-		limiter = logsummary.New(opts.Log, logsummary.DefaultInterval, time.Now)
-	}
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	if opts.TLS != nil {
-		protocols.SetHTTP2(true)
-	} else {
-		protocols.SetUnencryptedHTTP2(true)
-	}
-	srv := &http.Server{
-		Handler:   h,
-		Protocols: &protocols,
-		TLSConfig: opts.TLS,
-		// Bounds for a client that opens a connection and stalls; an
-		// event is at most MaxRequestBytes.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(serverLog{limiter}, "", 0),
-	}
+	srv := newServer(h, opts)
 	served := make(chan error, 1)
 	go func() {
 		if opts.TLS != nil {
@@ -98,6 +75,36 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts ServeOptio
 		return fmt.Errorf("serving: %w", err)
 	}
 	return nil
+}
+
+// newServer is the HTTP server that Serve runs: the protocols, the bounds
+// on slow clients (docs/collect.md, "TLS, and why the endpoint is
+// unauthenticated") and the bounded log.
+func newServer(h http.Handler, opts ServeOptions) *http.Server {
+	limiter := opts.Limiter
+	if limiter == nil {
+		limiter = logsummary.New(opts.Log, logsummary.DefaultInterval, time.Now)
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	if opts.TLS != nil {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
+	}
+	return &http.Server{
+		Handler:   h,
+		Protocols: &protocols,
+		TLSConfig: opts.TLS,
+		// Bounds for a client that opens a connection and stalls; an
+		// event is at most MaxRequestBytes.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(serverLog{limiter}, "", 0),
+	}
 }
 
 // serverLog takes the HTTP server's own log lines (one per failed TLS

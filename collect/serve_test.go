@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/event"
 	prehogv1alpha "github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha"
 	"github.com/tbot-telemetry/tbot-telemetry/gen/prehog/v1alpha/prehogv1alphaconnect"
+	"github.com/tbot-telemetry/tbot-telemetry/internal/logsummary"
 )
 
 // gatedWriter holds each write until released, so that a test can stop the
@@ -273,40 +275,141 @@ func TestCutEventLineDoesNotSwallowTheNext(t *testing.T) {
 // (invalid UTF-8) but which a handler must not rely on.
 func TestValidate(t *testing.T) {
 	good := daemonEvent
+	// The bounds are written out, not MaxStringBytes and MaxCount, so
+	// that a change of the constants shows here: 128 bytes, as tbot cuts
+	// its helper strings, and counts up to 1 000 000.
 	cases := []struct {
 		name   string
 		change func(*prehogv1alpha.SubmitTbotEventRequest)
-		ok     bool
+		reason string // "" when valid
 	}{
-		{"valid", func(*prehogv1alpha.SubmitTbotEventRequest) {}, true},
-		{"upper-case UUID", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.DistinctId = strings.ToUpper(r.DistinctId) }, true},
+		{"valid", func(*prehogv1alpha.SubmitTbotEventRequest) {}, ""},
+		{"upper-case UUID", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.DistinctId = strings.ToUpper(r.DistinctId) }, ""},
 		{"one-shot", func(r *prehogv1alpha.SubmitTbotEventRequest) {
 			r.GetStart().RunMode = prehogv1alpha.TbotStartEvent_RUN_MODE_ONE_SHOT
-		}, true},
+		}, ""},
 		{"strings at the bound", func(r *prehogv1alpha.SubmitTbotEventRequest) {
-			r.GetStart().Helper = strings.Repeat("é", MaxStringBytes/2)
-		}, true},
+			r.GetStart().Helper = strings.Repeat("é", 128/2)
+		}, ""},
 		{"counts at the bound", func(r *prehogv1alpha.SubmitTbotEventRequest) {
-			r.GetStart().DestinationsKubernetes = MaxCount
-		}, true},
-		{"helper not UTF-8", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().Helper = "gha\xff" }, false},
-		{"join_type not UTF-8", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().JoinType = "\xc3" }, false},
+			s := r.GetStart()
+			s.DestinationsOther, s.DestinationsDatabase, s.DestinationsKubernetes, s.DestinationsApplication = 1_000_000, 1_000_000, 1_000_000, 1_000_000
+		}, ""},
+		{"version over the bound", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().Version = strings.Repeat("1", 129) }, ReasonTooLong},
+		{"helper_version over the bound", func(r *prehogv1alpha.SubmitTbotEventRequest) {
+			r.GetStart().HelperVersion = strings.Repeat("v", 129)
+		}, ReasonTooLong},
+		{"helper not UTF-8", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().Helper = "gha\xff" }, ReasonNotUTF8},
+		{"join_type not UTF-8", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().JoinType = "\xc3" }, ReasonNotUTF8},
+		{"not a UUID", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.DistinctId = "{" + r.DistinctId + "}" }, ReasonDistinctID},
 		{"nil start", func(r *prehogv1alpha.SubmitTbotEventRequest) {
 			r.Event = &prehogv1alpha.SubmitTbotEventRequest_Start{}
-		}, false},
-		{"negative other", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().DestinationsOther = -5 }, false},
+		}, ReasonNoStart},
+		{"no event", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.Event = nil }, ReasonNoStart},
+		{"run mode unspecified", func(r *prehogv1alpha.SubmitTbotEventRequest) {
+			r.GetStart().RunMode = prehogv1alpha.TbotStartEvent_RUN_MODE_UNSPECIFIED
+		}, ReasonRunMode},
+		{"negative other", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().DestinationsOther = -5 }, ReasonCount},
+		{"negative database", func(r *prehogv1alpha.SubmitTbotEventRequest) { r.GetStart().DestinationsDatabase = -1 }, ReasonCount},
+		{"kubernetes over the bound", func(r *prehogv1alpha.SubmitTbotEventRequest) {
+			r.GetStart().DestinationsKubernetes = 1_000_001
+		}, ReasonCount},
+		{"application over the bound", func(r *prehogv1alpha.SubmitTbotEventRequest) {
+			r.GetStart().DestinationsApplication = 1_000_001
+		}, ReasonCount},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req := good()
 			c.change(req)
 			err := validate(req)
-			if (err == nil) != c.ok {
-				t.Fatalf("validate = %v, want ok=%v", err, c.ok)
+			if (err == nil) != (c.reason == "") || (err != nil && err.reason != c.reason) {
+				t.Fatalf("validate = %v, want the reason %q", err, c.reason)
 			}
 			if err != nil && strings.Contains(err.Error(), req.GetStart().GetHelper()) && req.GetStart().GetHelper() != "" {
 				t.Errorf("error %q echoes the value sent", err)
 			}
 		})
+	}
+}
+
+// A write that takes less than the line without an error (a writer that
+// is not a file) is no success either: the event is not recorded, and the
+// next line starts on a line of its own.
+func TestShortWriteIsNotSuccess(t *testing.T) {
+	var b strings.Builder
+	r := &receiver{w: &silentlyShort{w: &b, n: 10}}
+	first, err := event.MarshalLine(daemonEvent(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := event.MarshalLine(daemonEvent(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.writeEventLine(first); !errors.Is(err, io.ErrShortWrite) {
+		t.Fatalf("writeEventLine = %v, want io.ErrShortWrite", err)
+	}
+	if err := r.writeEventLine(second); err != nil {
+		t.Fatal(err)
+	}
+	if want := string(first[:10]) + "\n" + string(second); b.String() != want {
+		t.Fatalf("output %q, want %q", b.String(), want)
+	}
+}
+
+// silentlyShort writes the first n bytes of the next write and says so,
+// with no error; then everything.
+type silentlyShort struct {
+	w io.Writer
+	n int
+}
+
+func (s *silentlyShort) Write(p []byte) (int, error) {
+	if s.n < 0 {
+		return s.w.Write(p)
+	}
+	n, err := s.w.Write(p[:s.n])
+	s.n = -1
+	return n, err
+}
+
+// The server cuts slow clients at the bounds docs/collect.md gives: 10 s
+// for the headers, 30 s for the request and the answer, idle connections
+// after 2 minutes, 64 KiB of headers.
+func TestServerBoundsSlowClients(t *testing.T) {
+	srv := newServer(http.NotFoundHandler(), ServeOptions{Log: slog.New(slog.DiscardHandler)})
+	for _, c := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"ReadHeaderTimeout", srv.ReadHeaderTimeout, 10 * time.Second},
+		{"ReadTimeout", srv.ReadTimeout, 30 * time.Second},
+		{"WriteTimeout", srv.WriteTimeout, 30 * time.Second},
+		{"IdleTimeout", srv.IdleTimeout, 2 * time.Minute},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if srv.MaxHeaderBytes != 64<<10 {
+		t.Errorf("MaxHeaderBytes = %d, want 64 KiB", srv.MaxHeaderBytes)
+	}
+}
+
+// The HTTP server's own complaints are bounded by kind, whatever their
+// reason, and name no client: a scanner's flood is a line or two.
+func TestServerLogIsBounded(t *testing.T) {
+	var out strings.Builder
+	log := slog.New(slog.NewTextHandler(&out, nil))
+	w := serverLog{logsummary.New(log, time.Minute, time.Now)}
+	for i := range 5 {
+		fmt.Fprintf(w, "http: TLS handshake error from 192.0.2.%d:4242: EOF\n", i)
+		fmt.Fprintf(w, "http: superfluous response from 192.0.2.%d:4242: reason %d\n", i, i)
+	}
+	got := out.String()
+	if strings.Count(got, "\n") != 2 || !strings.Contains(got, "A TLS handshake with a client failed.") ||
+		!strings.Contains(got, "could not serve a connection") || strings.Contains(got, "192.0.2.") {
+		t.Errorf("logs:\n%s", got)
 	}
 }
