@@ -465,7 +465,7 @@ func TestDeadLettersWhatPostHogRefusesForGood(t *testing.T) {
 	}
 	ph.RefuseEvent(bad.DistinctID, http.StatusBadRequest)
 	var logs testsupport.LockedBuffer
-	r := start(t, path, fastOptions(ph.URL, &logs))
+	r := start(t, path, quickRetries(fastOptions(ph.URL, &logs)))
 	waitForwarded(t, r)
 	r.end(t)
 	ph.Check(t)
