@@ -151,6 +151,19 @@ func TestAnOffsetFileOutOfRangeIsUnusable(t *testing.T) {
 	}
 }
 
+// A bare offset that is negative is no offset an earlier release wrote.
+func TestANegativeOldOffsetIsUnusable(t *testing.T) {
+	path := stopped(t, 3, 1)
+	if err := os.WriteFile(record.CursorPath(path), []byte("-5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := open(t, path, true)
+	if !strings.Contains(o.logs.String(), "The offset file is unusable") {
+		t.Errorf("logs:\n%s", o.logs.String())
+	}
+	same(t, "lines", o.read(t, -1), events(0, 3))
+}
+
 // A bare offset (an earlier release's offset file) that does not fit the
 // file at the path: its size then is not known, so the file is read from
 // its start with a warning, never taken as all forwarded.

@@ -229,3 +229,51 @@ func TestCloseSyncsTheOutputFile(t *testing.T) {
 	}
 	t.Errorf("no sync of %s in:\n%s", path, strings.Join(calls, "\n"))
 }
+
+// Close lets go of every file it held: the one at the path, the moved ones
+// not yet forwarded, and the lock.
+func TestCloseLetsGoOfEveryFile(t *testing.T) {
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "events.jsonl")
+	o := open(t, path, true)
+	o.write(t, 0, 2)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	o.write(t, 2, 3)
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for target := range openFiles(t) {
+		if strings.HasPrefix(target, dir+"/") {
+			t.Errorf("still open after Close: %s", target)
+		}
+	}
+}
+
+// A truncation without a copy while collect runs, and a stop before the
+// lines in flight were acknowledged (a crash): those lines were written
+// again into the file at the path, which the offset file names alone, so a
+// restart reads them from there and warns about nothing lost.
+func TestRestartAfterATruncationWithLinesInFlight(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	o := open(t, path, true)
+	o.write(t, 0, 4)
+	same(t, "before", o.read(t, 1), events(0, 4))
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	o.write(t, 4, 5)
+	if err := o.Save(); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	again := open(t, path, true)
+	same(t, "after the restart", again.read(t, -1), events(1, 5))
+	if out := again.logs.String(); out != "" {
+		t.Errorf("logs:\n%s", out)
+	}
+}
