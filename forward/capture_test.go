@@ -90,3 +90,29 @@ func TestWhatIsSentOfALine(t *testing.T) {
 		t.Errorf("timestamp %s, want 2026-11-26T06:00:00.123Z", events[0].Timestamp)
 	}
 }
+
+// An event written twice (a sender's retry that was recorded both times)
+// is sent twice with one uuid, PostHog counts it once, and both lines are
+// acknowledged.
+func TestAnEventWrittenTwice(t *testing.T) {
+	ph := testsupport.StartPostHog(t, testKey)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	lines := appendEvents(t, path, 2)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(lines[0] + lines[1] + lines[0])
+	f.Close()
+	var logs testsupport.LockedBuffer
+	r := start(t, path, fastOptions(ph.URL, &logs))
+	waitForwarded(t, r)
+	r.end(t)
+	ph.Check(t)
+	if distinct, _, _ := ph.Counts(); distinct != 2 {
+		t.Errorf("%d events at PostHog, want 2", distinct)
+	}
+	if st := r.f.Stats(); st.Forwarded != 5 {
+		t.Errorf("stats %+v, want the 5 lines forwarded", st)
+	}
+}
