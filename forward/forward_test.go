@@ -250,8 +250,9 @@ func TestOutageThenRefusalsThenSlowness(t *testing.T) {
 	var logs testsupport.LockedBuffer
 	r := start(t, path, fastOptions("http://"+addr, &logs))
 
-	// Down: nothing listens yet. Lines keep coming meanwhile.
-	time.Sleep(100 * time.Millisecond)
+	// Down: nothing listens yet, until the forwarder found so. Lines keep
+	// coming meanwhile.
+	waitLogged(t, &logs, "status=unreachable")
 	appendEvents(t, path, 40)
 	ph := testsupport.StartPostHogOn(t, addr, testKey)
 	ph.FailNext(10, http.StatusServiceUnavailable)
@@ -548,9 +549,16 @@ func TestOldRequestsDoNotFlap(t *testing.T) {
 	appendEvents(t, path, 3)
 	<-hanging
 	// PostHog is back: a newer batch is accepted, then the two old ones
-	// fail.
+	// fail. Accepted as the forwarder sees it: PostHog keeping the events
+	// comes before its answer reaches the forwarder, and old requests
+	// failing before that answer are news.
 	appendEvents(t, path, 3)
 	ph.WaitFor(t, 3, bound)
+	for deadline := time.Now().Add(bound); r.f.Stats().Forwarded < 3; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the forwarder never took PostHog's answer: %+v", r.f.Stats())
+		}
+	}
 	close(hang)
 	ph.WaitFor(t, 9, bound)
 	r.end(t)
