@@ -186,7 +186,14 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	f.opts.Log.Info("Forwarding events to PostHog.", "host", f.opts.Host)
 
 	l := &loop{f: f, client: client, alone: alone, transport: transport, limiter: limiter, byUUID: map[string][]*entry{}}
-	tick := time.NewTicker(f.opts.Poll)
+	l.forward(ctx, acks)
+	l.finish(acks, cutRequests)
+	return nil
+}
+
+// forward reads, sends and records acknowledgements until ctx ends.
+func (l *loop) forward(ctx context.Context, acks <-chan ack) {
+	tick := time.NewTicker(l.f.opts.Poll)
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		l.fill()
@@ -197,29 +204,25 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			l.handle(a, true)
 			// A batch answers for all its lines at once: take them
 			// all before saving, for one save per batch.
-			for more := true; more; {
-				select {
-				case a := <-acks:
-					l.handle(a, true)
-				default:
-					more = false
-				}
-			}
+			l.drain(acks, true)
 		case <-tick.C:
 		case <-ctx.Done():
 		}
 	}
+}
 
-	// One last look for lines the receiver wrote while it drained, then
-	// posthog-go flushes what it holds and gives up on its retries.
+// finish takes one last look for lines the receiver wrote while it
+// drained; then posthog-go flushes what it holds and gives up on its
+// retries, within Options.Grace, and the acknowledged offsets are saved.
+func (l *loop) finish(acks <-chan ack, cutRequests context.CancelFunc) {
 	l.fill()
 	closed := make(chan struct{})
 	go func() {
-		_ = client.Close()
-		_ = alone.Close()
+		_ = l.client.Close()
+		_ = l.alone.Close()
 		close(closed)
 	}()
-	grace := time.NewTimer(f.opts.Grace)
+	grace := time.NewTimer(l.f.opts.Grace)
 	defer grace.Stop()
 	for done := false; !done; {
 		select {
@@ -233,16 +236,20 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			done = true
 		}
 	}
-	for drained := false; !drained; {
+	l.drain(acks, false)
+	l.save()
+}
+
+// drain handles the answers that are already there, without waiting.
+func (l *loop) drain(acks <-chan ack, running bool) {
+	for {
 		select {
 		case a := <-acks:
-			l.handle(a, false)
+			l.handle(a, running)
 		default:
-			drained = true
+			return
 		}
 	}
-	l.save()
-	return nil
 }
 
 // entry is one line between the acknowledged position and the read

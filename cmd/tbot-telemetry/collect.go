@@ -42,7 +42,9 @@ const posthogKeyEnv = "POSTHOG_API_KEY"
 // also forwards the lines to PostHog. SIGTERM and SIGINT (or the end of
 // ctx) stop it after the requests in flight are answered; a second signal
 // stops it at once. SIGHUP reads the TLS certificate again and looks at
-// the output file.
+// the output file. It is collect's start order, top to bottom (flags,
+// files, log summary, output, metrics, listener, serve); the steps are
+// helpers, the order stays here where it can be read at once.
 func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -53,28 +55,12 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	if m := flags.check(); m != nil {
 		return collectMisuse(sys, m)
 	}
-	var fwdOpts *forward.Options
-	if flags.posthogHost != "" {
-		if fwdOpts, err = forwardOptions(sys, flags, log); err != nil {
-			return err
-		}
-	}
-	var cert *collect.Certificate
-	if flags.tlsCertFile != "" {
-		if cert, err = collect.LoadCertificate(flags.tlsCertFile, flags.tlsKeyFile); err != nil {
-			return err
-		}
+	fwdOpts, cert, err := readCollectFiles(sys, flags, log)
+	if err != nil {
+		return err
 	}
 
-	limiter := logsummary.New(log, logsummary.DefaultInterval, sys.now)
-	limiterCtx, stopLimiter := context.WithCancel(context.WithoutCancel(ctx))
-	limiterDone := make(chan struct{})
-	go func() {
-		defer close(limiterDone)
-		limiter.Run(limiterCtx)
-	}()
-	// Whatever is counted is summarised before the last line.
-	flushLogs := func() { stopLimiter(); <-limiterDone }
+	limiter, flushLogs := startLogSummary(ctx, log, sys.now)
 	defer flushLogs()
 
 	var w io.Writer = sys.stdout
@@ -84,11 +70,7 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if closeErr := rec.Close(); closeErr != nil {
-				err = errors.Join(err, fmt.Errorf("closing the output file: %w", closeErr))
-			}
-		}()
+		defer closeOutput(rec, &err)
 		w = rec
 	}
 
@@ -104,9 +86,9 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 		}
 	}
 
-	ln, err := net.Listen("tcp", flags.listen)
+	ln, err := listen(log, flags.listen, cert != nil)
 	if err != nil {
-		return fmt.Errorf("listening: %w", err)
+		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle(receiver.Path(), receiver)
@@ -117,33 +99,84 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	}
 	stopReloads := reloadOnSIGHUP(log, cert, rec)
 	defer stopReloads()
-	// The operator's own address, printed so that --listen 127.0.0.1:0
-	// is usable.
-	if cert != nil {
-		log.Info("Collecting tbot events.", "listen", ln.Addr().String(), "tls", true)
-	} else {
-		log.Info("Collecting tbot events.", "listen", ln.Addr().String())
-	}
 	if fwd == nil {
 		return collect.Serve(ctx, ln, mux, serveOpts)
 	}
 	mux.Handle("GET /healthz", healthHandler(receiver, rec, fwd))
-
-	// The forwarder outlives the receiver's drain, so that the lines
-	// written meanwhile are sent before the end too.
-	fwdCtx, stopForwarding := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopForwarding()
-	forwarded := make(chan error, 1)
-	go func() { forwarded <- fwd.Run(fwdCtx) }()
-	serveErr := collect.Serve(ctx, ln, mux, serveOpts)
-	stopForwarding()
-	fwdErr := <-forwarded
+	serveErr, fwdErr := serveAndForward(ctx, fwd, func() error { return collect.Serve(ctx, ln, mux, serveOpts) })
 	_, waiting := rec.Backlog()
 	st := fwd.Stats()
 	flushLogs()
 	// docs/collect.md quotes this line; a test holds the two together.
 	log.Info("Stopped.", "recorded", receiver.Written(), "forwarded", st.Forwarded, "waiting", waiting, "dead_lettered", st.DeadLettered)
 	return errors.Join(serveErr, fwdErr)
+}
+
+// closeOutput closes the output file and adds its error, if any, to *err:
+// a failed close can be a lost write.
+func closeOutput(rec *record.File, err *error) {
+	if closeErr := rec.Close(); closeErr != nil {
+		*err = errors.Join(*err, fmt.Errorf("closing the output file: %w", closeErr))
+	}
+}
+
+// readCollectFiles reads what collect's flags name before anything is
+// accepted: the PostHog key (with --posthog-host) and the TLS pair.
+func readCollectFiles(sys *system, flags *collectFlags, log *slog.Logger) (fwdOpts *forward.Options, cert *collect.Certificate, err error) {
+	if flags.posthogHost != "" {
+		if fwdOpts, err = forwardOptions(sys, flags, log); err != nil {
+			return nil, nil, err
+		}
+	}
+	if flags.tlsCertFile != "" {
+		if cert, err = collect.LoadCertificate(flags.tlsCertFile, flags.tlsKeyFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	return fwdOpts, cert, nil
+}
+
+// listen opens addr and logs the address it got, so that --listen
+// 127.0.0.1:0 is usable.
+func listen(log *slog.Logger, addr string, tls bool) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening: %w", err)
+	}
+	if tls {
+		log.Info("Collecting tbot events.", "listen", ln.Addr().String(), "tls", true)
+	} else {
+		log.Info("Collecting tbot events.", "listen", ln.Addr().String())
+	}
+	return ln, nil
+}
+
+// startLogSummary runs the summary of repeated warnings until flush is
+// called, which also writes what is still counted: so that whatever is
+// counted is summarised before collect's last line.
+func startLogSummary(ctx context.Context, log *slog.Logger, now func() time.Time) (limiter *logsummary.Limiter, flush func()) {
+	limiter = logsummary.New(log, logsummary.DefaultInterval, now)
+	limiterCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		limiter.Run(limiterCtx)
+	}()
+	// Called twice (at the end and deferred), it waits once: done stays closed.
+	return limiter, func() { stop(); <-done }
+}
+
+// serveAndForward runs serve with the forwarder beside it. The forwarder
+// outlives the receiver's drain, so that the lines written meanwhile are
+// sent before the end too.
+func serveAndForward(ctx context.Context, fwd *forward.Forwarder, serve func() error) (serveErr, fwdErr error) {
+	fwdCtx, stopForwarding := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopForwarding()
+	forwarded := make(chan error, 1)
+	go func() { forwarded <- fwd.Run(fwdCtx) }()
+	serveErr = serve()
+	stopForwarding()
+	return serveErr, <-forwarded
 }
 
 // check finds a misuse of collect's flags that needs nothing read.

@@ -280,25 +280,7 @@ func (f *File) truncated(size int64) {
 	}
 	readPos := old.readPos()
 	wasEnd := old.size
-	copied, copySize := f.findCopy(old.head, old.id, readPos)
-	old.done = true
-	old.tail = nil
-	keepFrom := old.acked // what no file holds from here on is written again
-	if copied != nil {
-		old.file, old.id, old.name = copied.file, copied.id, copied.name
-		// The copy holds the same bytes at the same offsets: reading
-		// goes on in it from where it was.
-		old.tail = newTail(old.file, readPos)
-		old.size = max(copySize, readPos)
-		old.lines = old.linesRead
-		if readPos < copySize {
-			old.lines += countEventLines(old.file, readPos, copySize)
-		}
-		keepFrom = max(keepFrom, copySize)
-	} else {
-		old.file = nil
-		old.size, old.lines = readPos, old.linesRead
-	}
+	copied, keepFrom := f.continueInCopy(old, readPos)
 	i := f.index(old)
 	f.segs = append(f.segs[:i+1], append([]*segment{fresh}, f.segs[i+1:]...)...)
 	if f.r > i {
@@ -309,10 +291,54 @@ func (f *File) truncated(size int64) {
 		fresh.lines = countEventLines(fresh.file, 0, size)
 	}
 	fresh.head = headOf(fresh.file, size)
-	// The lines to write again are taken out of the ring first: writing
-	// them puts them back in, as lines of the new file.
+	rewritten, coveredFrom := f.writeAgain(old, keepFrom, wasEnd)
+	lost := max(0, coveredFrom-max(keepFrom, readPos))
+	if copied != nil {
+		f.opts.Log.Warn("The output file was truncated under collect (copytruncate); forwarding the rest of its copy first, then the file from its start.",
+			"copy", copied.name, "rewritten_lines", rewritten)
+	} else {
+		f.opts.Log.Warn("The output file was truncated under collect and no copy of it is in its folder; forwarding it from its start.",
+			"rewritten_lines", rewritten, "lost_bytes", lost)
+	}
+	if copied != nil && lost > 0 {
+		f.opts.Log.Error("Part of the truncated output file is in no file and no longer in memory; those events will not reach PostHog.", "lost_bytes", lost)
+	}
+}
+
+// continueInCopy closes the truncated segment old: reading goes on in the
+// copy that copytruncate made, if one is found, or old ends where it was
+// read. keepFrom is the offset from which no file holds old's bytes any
+// more, so they are written again from memory; f.mu is held.
+func (f *File) continueInCopy(old *segment, readPos int64) (copied *segment, keepFrom int64) {
+	copied, copySize := f.findCopy(old.head, old.id, readPos)
+	old.done = true
+	old.tail = nil
+	keepFrom = old.acked
+	if copied == nil {
+		old.file = nil
+		old.size, old.lines = readPos, old.linesRead
+		return nil, keepFrom
+	}
+	old.file, old.id, old.name = copied.file, copied.id, copied.name
+	// The copy holds the same bytes at the same offsets: reading goes on
+	// in it from where it was.
+	old.tail = newTail(old.file, readPos)
+	old.size = max(copySize, readPos)
+	old.lines = old.linesRead
+	if readPos < copySize {
+		old.lines += countEventLines(old.file, readPos, copySize)
+	}
+	return copied, max(keepFrom, copySize)
+}
+
+// writeAgain appends to the current file the lines of old, from keepFrom
+// on, that the ring still holds, and says how many it wrote and from which
+// offset of old they covered (wasEnd when none); f.mu is held. The lines
+// are taken out of the ring first: writing them puts them back in, as
+// lines of the new file.
+func (f *File) writeAgain(old *segment, keepFrom, wasEnd int64) (rewritten int, coveredFrom int64) {
 	var again [][]byte
-	coveredFrom := wasEnd
+	coveredFrom = wasEnd
 	for _, l := range f.ring {
 		if l.seg == old && l.off >= keepFrom {
 			coveredFrom = min(coveredFrom, l.off)
@@ -326,17 +352,7 @@ func (f *File) truncated(size int64) {
 			break
 		}
 	}
-	lost := max(0, coveredFrom-max(keepFrom, readPos))
-	if copied != nil {
-		f.opts.Log.Warn("The output file was truncated under collect (copytruncate); forwarding the rest of its copy first, then the file from its start.",
-			"copy", copied.name, "rewritten_lines", len(again))
-	} else {
-		f.opts.Log.Warn("The output file was truncated under collect and no copy of it is in its folder; forwarding it from its start.",
-			"rewritten_lines", len(again), "lost_bytes", lost)
-	}
-	if copied != nil && lost > 0 {
-		f.opts.Log.Error("Part of the truncated output file is in no file and no longer in memory; those events will not reach PostHog.", "lost_bytes", lost)
-	}
+	return len(again), coveredFrom
 }
 
 // dropRing forgets the ring's lines of s; f.mu is held.
