@@ -77,6 +77,9 @@ func TestExitStatusMirrorsTheChild(t *testing.T) {
 	defer sup.Close()
 	for _, tt := range tests {
 		t.Run(tt.script, func(t *testing.T) {
+			if tt.signal != 0 {
+				testsupport.SkipIfInheritedIgnored(t, tt.signal)
+			}
 			p, err := sup.Start(shell(tt.script))
 			if err != nil {
 				t.Fatal(err)

@@ -163,23 +163,27 @@ func TestExecExitStatus(t *testing.T) {
 		argv       []string
 		want       int
 		wantReason string // the end of the one error line for a program that never ran
+		signal     syscall.Signal
 	}{
-		{"success", []string{"sh", "-c", "exit 0"}, 0, ""},
-		{"failure", []string{"sh", "-c", "exit 3"}, 3, ""},
-		{"status 1", []string{"sh", "-c", "exit 1"}, 1, ""},
-		{"status 2", []string{"sh", "-c", "exit 2"}, 2, ""},
-		{"the child's own 126", []string{"sh", "-c", "exit 126"}, 126, ""},
-		{"SIGHUP", []string{"sh", "-c", "kill -HUP $$"}, 129, ""},
-		{"SIGTERM", []string{"sh", "-c", "kill -TERM $$"}, 143, ""},
-		{"SIGKILL", []string{"sh", "-c", "kill -KILL $$"}, 137, ""},
-		{"not found", []string{"no-such-tbot", "start"}, 127, "command not found"},
-		{"not found by path", []string{filepath.Join(dir, "absent"), "start"}, 127, "command not found"},
-		{"not executable", []string{notExecutable, "start"}, 126, "cannot execute: permission denied"},
-		{"directory", []string{dir, "start"}, 126, "cannot execute: permission denied"},
-		{"not an executable format", []string{notAProgram, "start"}, 126, "cannot execute: not an executable format"},
+		{"success", []string{"sh", "-c", "exit 0"}, 0, "", 0},
+		{"failure", []string{"sh", "-c", "exit 3"}, 3, "", 0},
+		{"status 1", []string{"sh", "-c", "exit 1"}, 1, "", 0},
+		{"status 2", []string{"sh", "-c", "exit 2"}, 2, "", 0},
+		{"the child's own 126", []string{"sh", "-c", "exit 126"}, 126, "", 0},
+		{"SIGHUP", []string{"sh", "-c", "kill -HUP $$"}, 129, "", syscall.SIGHUP},
+		{"SIGTERM", []string{"sh", "-c", "kill -TERM $$"}, 143, "", syscall.SIGTERM},
+		{"SIGKILL", []string{"sh", "-c", "kill -KILL $$"}, 137, "", syscall.SIGKILL},
+		{"not found", []string{"no-such-tbot", "start"}, 127, "command not found", 0},
+		{"not found by path", []string{filepath.Join(dir, "absent"), "start"}, 127, "command not found", 0},
+		{"not executable", []string{notExecutable, "start"}, 126, "cannot execute: permission denied", 0},
+		{"directory", []string{dir, "start"}, 126, "cannot execute: permission denied", 0},
+		{"not an executable format", []string{notAProgram, "start"}, 126, "cannot execute: not an executable format", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.signal != 0 {
+				testsupport.SkipIfInheritedIgnored(t, tt.signal)
+			}
 			t.Parallel()
 			// The send to a closed port is retried until the deadline: a
 			// short one, so that exec does not wait 3 s after each child.
