@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,11 +52,13 @@ func summarize(res []result) summary {
 	return s
 }
 
+// percent is rounded down, so that 100% means none survived (419 of 421
+// would round up to 100%).
 func percent(t tally) string {
 	if t.Total == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f%%", 100*float64(t.Caught)/float64(t.Total))
+	return strconv.Itoa(100*t.Caught/t.Total) + "%"
 }
 
 // print writes the per-package counts and every mutant that needs a look.
