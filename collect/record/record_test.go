@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tbot-telemetry/tbot-telemetry/collect/record"
@@ -175,6 +176,40 @@ func TestAMoveSeenWithoutWrites(t *testing.T) {
 	o.Check()
 	o.write(t, 3, 4)
 	same(t, "lines", o.read(t, -1), events(0, 4))
+	o.backlog(t, 0, 0)
+}
+
+// A look at the path that fails for another reason than "not there" (EIO,
+// EACCES: the file may well still be there) is no move: the lines go on
+// into the open file, read once, with nothing said about a rotation.
+func TestAPathThatCannotBeLookedAtIsNoMove(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	logs := &testsupport.LockedBuffer{}
+	failing := false
+	f, err := record.Open(path, record.Options{Follow: true, Log: slog.New(slog.NewTextHandler(logs, nil)),
+		StatPath: func(name string) (os.FileInfo, error) {
+			if failing {
+				return nil, &os.PathError{Op: "stat", Path: name, Err: syscall.EIO}
+			}
+			return os.Stat(name)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	o := &opened{File: f, logs: logs}
+	o.write(t, 0, 2)
+	failing = true
+	o.Check()
+	o.write(t, 2, 4)
+	failing = false
+	same(t, "lines", o.read(t, -1), events(0, 4))
+	if got := testsupport.ReadFile(t, path); got != strings.Join(events(0, 4), "\n")+"\n" {
+		t.Errorf("the file holds %q", got)
+	}
+	if strings.Contains(logs.String(), "moved") {
+		t.Errorf("a failed look was taken for a move:\n%s", logs.String())
+	}
 	o.backlog(t, 0, 0)
 }
 
