@@ -44,8 +44,8 @@ func summarize(v *View) wantView {
 }
 
 func TestFiles(t *testing.T) {
-	// v1 files are read as tbot 18 reads them (migrated in memory); the
-	// newest tbot refuses them (TestNewestRefusesV1).
+	// v1 files are read as tbot 18 reads them (migrated in memory); v19
+	// still migrates them (docs/release-lines.md).
 	tests := []struct {
 		file       string
 		oneshot    bool
@@ -201,6 +201,7 @@ func TestNotStart(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"version"}, {"configure", "identity", "-c", "x"}, {"init"}, {"help", "start"}, {"-d", "migrate"},
 		{"start", "--help"}, {"--help"}, {"db", "start"}, {"--completion-bash", "start"}, {"keypair", "create"},
+		{"start", "--help-long"}, {"start", "--help-man"},
 	} {
 		if _, err := ParseArgs(args, nil, release.For("")); !errors.Is(err, ErrNotStart) {
 			t.Errorf("%q: got %v, want ErrNotStart", args, err)
@@ -495,4 +496,65 @@ func TestReadLogHints(t *testing.T) {
 			t.Errorf("%q: got %+v, want %+v", tt.args, got, tt.want)
 		}
 	}
+}
+
+// Nulls and empties are read as tbot's decoding reads them: a null block
+// or name is no value, an empty token is still a string, and an empty
+// `outputs` list does not make a v1 file a v2 one (tbot refuses only a
+// non-empty one).
+func TestNullsAndEmpties(t *testing.T) {
+	path := writeTemp(t, "v1.yaml", `onboarding:
+  join_method: azure
+  token: ""
+  azure: ~
+destinations:
+  - directory: /var/lib/bot
+    app: ~
+outputs: []
+`)
+	v, err := loadAt(t, "18.2.3", []string{"start", "-c", path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := summarize(v), (wantView{JoinMethod: "azure", Services: []string{"identity"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	withOutputs := writeTemp(t, "v1-outputs.yaml", "destinations:\n  - directory: /var/lib/bot\noutputs:\n  - type: identity\n")
+	_, err = loadAt(t, "18.2.3", []string{"start", "-c", withOutputs}, nil)
+	wantRefusal(t, "a v1 file with outputs", err, BadField)
+}
+
+// kingpin's --no-FLAG exists for a flag that is on or off, and for no
+// other: a closed release refuses --no-auth-server as a flag it does not
+// know.
+func TestNoPrefixOnlyForSwitches(t *testing.T) {
+	if v, err := loadAt(t, "18.2.3", []string{"start", "--no-oneshot", "--auth-server", "example.com:443"}, nil); err != nil || v.Oneshot {
+		t.Errorf("--no-oneshot: got %+v, %v", v, err)
+	}
+	_, err := loadAt(t, "18.2.3", []string{"start", "--no-auth-server", "example.com:443"}, nil)
+	var r *Refusal
+	if !errors.As(err, &r) || r.Reason != UnknownFlag || r.Subject != "--no-auth-server" {
+		t.Errorf("--no-auth-server: got %v, want an unknown flag --no-auth-server", err)
+	}
+}
+
+// An @file's lines that start with # and its blank lines are no
+// arguments, as kingpin reads them.
+func TestArgFileCommentsAndBlankLines(t *testing.T) {
+	path := writeTemp(t, "args", "# --bogus-flag\n\n   \n--oneshot\n")
+	v, err := loadAt(t, "18.2.3", []string{"start", "@" + path}, nil)
+	if err != nil || !v.Oneshot {
+		t.Errorf("got %+v, %v; want a one-shot start", v, err)
+	}
+}
+
+// After --, kingpin takes every argument as it is: an @file there is no
+// file to read but an argument, which `start` does not take.
+func TestArgFileAfterDoubleDash(t *testing.T) {
+	empty := writeTemp(t, "empty-args", "# nothing\n")
+	if _, err := loadAt(t, "18.2.3", []string{"start", "@" + empty}, nil); err != nil {
+		t.Errorf("an @file of no arguments: %v", err)
+	}
+	_, err := loadAt(t, "18.2.3", []string{"start", "--", "@" + empty}, nil)
+	wantRefusal(t, "an @file after --", err, UnexpectedArgument)
 }

@@ -9,7 +9,7 @@ import (
 // The parts of a file that v1 and v2 share, and the small decoders that
 // keep no more of a value than the event needs. They hold only what tbot
 // would type-check and what the event needs; secrets are decoded into
-// types that keep nothing but their presence.
+// types that keep nothing of them.
 
 type commonYAML struct {
 	Onboarding      onboardingYAML `yaml:"onboarding"`
@@ -23,10 +23,10 @@ type commonYAML struct {
 }
 
 type onboardingYAML struct {
-	Token      presence `yaml:"token"`
-	JoinMethod string   `yaml:"join_method"`
-	CAPins     []string `yaml:"ca_pins"`
-	CAPath     string   `yaml:"ca_path"`
+	Token      opaqueScalar `yaml:"token"`
+	JoinMethod string       `yaml:"join_method"`
+	CAPins     []string     `yaml:"ca_pins"`
+	CAPath     string       `yaml:"ca_path"`
 	// Per-method blocks; bound_keypair holds a registration secret.
 	Azure        mapping `yaml:"azure"`
 	Gitlab       mapping `yaml:"gitlab"`
@@ -45,29 +45,29 @@ func (c commonYAML) view() *fileView {
 	}
 }
 
-// presence decodes a scalar and keeps only whether it was non-empty: what a
-// token is reduced to.
-type presence bool
+// The decoders below never see a null (`key: ~` or `key:`): yaml.v3 calls
+// no Unmarshaler for a null node and leaves the zero value, as it does in
+// tbot's own decoding.
 
-func (p *presence) UnmarshalYAML(n *yaml.Node) error {
+// opaqueScalar accepts a scalar and keeps nothing of it: a token is type-checked
+// as tbot's decoder checks it, and never kept.
+type opaqueScalar struct{}
+
+func (*opaqueScalar) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return wrongKind(n, "a string")
 	}
-	*p = n.Tag != "!!null" && n.Value != ""
 	return nil
 }
 
-// mapping accepts a mapping (or nothing) and records whether one was given.
-type mapping struct{ set bool }
+// mapping accepts a mapping and keeps nothing of it: an onboarding block
+// of a join method is type-checked only.
+type mapping struct{}
 
-func (m *mapping) UnmarshalYAML(n *yaml.Node) error {
-	if n.Tag == "!!null" {
-		return nil
-	}
+func (*mapping) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return wrongKind(n, "a mapping")
 	}
-	m.set = true
 	return nil
 }
 
@@ -76,9 +76,6 @@ func (m *mapping) UnmarshalYAML(n *yaml.Node) error {
 type name struct{ set, empty bool }
 
 func (s *name) UnmarshalYAML(n *yaml.Node) error {
-	if n.Tag == "!!null" {
-		return nil
-	}
 	if n.Kind != yaml.ScalarNode {
 		return wrongKind(n, "a string")
 	}
@@ -87,18 +84,16 @@ func (s *name) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// sequence accepts a list of anything (v1 `configs` mixes names and mappings).
+// sequence accepts a list of anything (v1 `configs` mixes names and
+// mappings) and keeps whether it holds an entry.
 type sequence struct{ set bool }
 
 func (s *sequence) UnmarshalYAML(n *yaml.Node) error {
-	if n.Tag == "!!null" {
-		return nil
+	if n.Kind != yaml.SequenceNode {
+		return wrongKind(n, "a list")
 	}
-	if n.Kind == yaml.SequenceNode {
-		s.set = len(n.Content) > 0
-		return nil
-	}
-	return wrongKind(n, "a list")
+	s.set = len(n.Content) > 0
+	return nil
 }
 
 // documentRoot is the top mapping of a parsed document.
