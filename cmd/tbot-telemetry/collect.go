@@ -86,6 +86,10 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 		}
 	}
 
+	// SIGHUP is caught before the line that says collect listens: an
+	// operator's (or logrotate's) SIGHUP after it must never stop collect.
+	stopReloads := reloadOnSIGHUP(log, cert, rec)
+	defer stopReloads()
 	ln, err := listen(log, flags.listen, cert != nil)
 	if err != nil {
 		return err
@@ -97,8 +101,6 @@ func runCollect(ctx context.Context, sys *system, flags *collectFlags) (err erro
 	if cert != nil {
 		serveOpts.TLS = cert.TLSConfig()
 	}
-	stopReloads := reloadOnSIGHUP(log, cert, rec)
-	defer stopReloads()
 	if fwd == nil {
 		return collect.Serve(ctx, ln, mux, serveOpts)
 	}
