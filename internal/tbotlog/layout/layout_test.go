@@ -91,3 +91,15 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// Every part of a line that comes from outside (keys, values, the caller)
+// is quoted when it is not printable, so that one entry stays one line;
+// a quoted string keeps its printable non-ASCII as it is.
+func TestAppendTextQuotesEveryPart(t *testing.T) {
+	e := Entry{Level: "INFO", Component: "tbot", Message: "naïve\n",
+		Attrs: []Attr{{Key: "two\nlines", Value: "v"}}, Caller: "dir/we\tird.go:1"}
+	want := `INFO [TBOT]      "naïve\n" "two\nlines":v "dir/we\tird.go:1"` + "\n"
+	if got := string(AppendText(nil, e)); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
