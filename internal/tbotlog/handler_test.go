@@ -125,3 +125,43 @@ func TestTextConcurrentRecordsKeepTheirAttrs(t *testing.T) {
 		}
 	}
 }
+
+// Two loggers made from one each write their own attributes, even when
+// the one they came from has room for more.
+func TestTextSiblingLoggersKeepTheirAttrs(t *testing.T) {
+	var out bytes.Buffer
+	base := NewTextHandler(&out, nil).WithAttrs([]slog.Attr{slog.Int("a", 1), slog.Int("b", 2), slog.Int("c", 3)})
+	x := base.WithAttrs([]slog.Attr{slog.String("x", "1")})
+	y := base.WithAttrs([]slog.Attr{slog.String("y", "1")})
+	handle(t, x, "m")
+	handle(t, y, "m")
+	want := textAt + " INFO []          m a:1 b:2 c:3 x:1\n" +
+		textAt + " INFO []          m a:1 b:2 c:3 y:1\n"
+	if out.String() != want {
+		t.Errorf("got\n%swant\n%s", out.String(), want)
+	}
+}
+
+// lazy is a value resolved only when a line is written.
+type lazy string
+
+func (l lazy) LogValue() slog.Value { return slog.StringValue("resolved " + string(l)) }
+
+// The kinds of value the golden files do not show, written out: unsigned
+// integers in decimal, floats as short as they are, a LogValuer resolved,
+// and a level between the named ones as slog names it, cut to four
+// columns.
+func TestTextValuesAndLevels(t *testing.T) {
+	var out bytes.Buffer
+	h := NewTextHandler(&out, slog.LevelDebug)
+	handle(t, h, "m", slog.Uint64("u", 255), slog.Float64("f", 1.5), slog.Float64("g", 1e-7), slog.Any("l", lazy("x")))
+	r := slog.NewRecord(at, slog.LevelWarn+2, "between", 0)
+	if err := h.Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	want := textAt + " INFO []          m u:255 f:1.5 g:1e-07 l:resolved x\n" +
+		textAt + " WARN []          between\n"
+	if out.String() != want {
+		t.Errorf("got\n%swant\n%s", out.String(), want)
+	}
+}

@@ -66,6 +66,7 @@ func TestCaller(t *testing.T) {
 		"/home/u/src/tbot-telemetry/cmd/tbot-telemetry/report.go": "tbot-telemetry/report.go:42",
 		"beforemain/beforemain.go":                                "beforemain/beforemain.go:42",
 		"report.go":                                               "report.go:42",
+		"/tmp/x.go":                                               "tmp/x.go:42",
 	} {
 		if got := Caller(file, 42); got != want {
 			t.Errorf("Caller(%q, 42) = %q, want %q", file, got, want)
