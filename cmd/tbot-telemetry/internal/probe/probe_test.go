@@ -147,3 +147,14 @@ func TestVersionOfDidNotRun(t *testing.T) {
 		t.Errorf("got %v, want tbot version: did not run", err)
 	}
 }
+
+// A tbot that prints its version and then lingers past the deadline has
+// still said its version: what it printed counts.
+func TestVersionPrintedBeforeTheDeadline(t *testing.T) {
+	tbot := fakeTbot(t, `echo "Teleport v14.3.3 git: go1.26.8"; exec sleep 10`)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if got, err := Version(ctx, tbot, "/usr/bin:/bin", []string{"PATH=/usr/bin:/bin"}); got != "14.3.3" || err != nil {
+		t.Errorf("got %q, %v; want 14.3.3", got, err)
+	}
+}
