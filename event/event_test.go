@@ -221,3 +221,48 @@ func TestRunModeAndJoinType(t *testing.T) {
 		t.Errorf("run mode %q for an unspecified one, want empty", p.RunMode)
 	}
 }
+
+// tbot 12-13 reported token only when nothing set a join method: one that
+// the configuration sets is reported as it is, on every release line.
+func TestJoinMethodSetWinsOverReleaseDefault(t *testing.T) {
+	for _, version := range []string{"12.1.0", "13.1.3", "17.4.2"} {
+		view := &config.View{Release: release.For(version), JoinMethod: "iam"}
+		req, err := Derive(view, nil, version, fixed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.GetStart().GetJoinType(); got != "iam" {
+			t.Errorf("%s: join type %q, want the configured iam", version, got)
+		}
+	}
+}
+
+// The variables that helpers set, by the names teleport-actions uses,
+// written out here rather than read from the constants.
+func TestHelperVariableNames(t *testing.T) {
+	env := config.Env{"_TBOT_TELEMETRY_HELPER": "gha:teleport-actions/auth-k8s", "_TBOT_TELEMETRY_HELPER_VERSION": "2.0.0"}
+	req, err := Derive(newestView(), env, "", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := req.GetStart(); s.GetHelper() != "gha:teleport-actions/auth-k8s" || s.GetHelperVersion() != "2.0.0" {
+		t.Errorf("helper %q, helper version %q; want gha:teleport-actions/auth-k8s, 2.0.0", s.GetHelper(), s.GetHelperVersion())
+	}
+}
+
+// Each count lands in its own PostHog property: counts that differ from
+// one another so that a property carrying another's count shows.
+func TestPostHogViewCounts(t *testing.T) {
+	view := newestView()
+	view.Counted = []string{"application", "database", "database", "kubernetes", "kubernetes", "kubernetes",
+		"identity", "identity", "identity", "identity"}
+	req, err := Derive(view, nil, "", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := PostHogView(req, time.Time{}).Properties
+	got := [4]int32{p.DestinationsApplication, p.DestinationsDatabase, p.DestinationsKubernetes, p.DestinationsOther}
+	if want := [4]int32{1, 2, 3, 4}; got != want {
+		t.Errorf("application, database, kubernetes, other = %v, want %v", got, want)
+	}
+}

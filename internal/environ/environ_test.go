@@ -143,3 +143,19 @@ func show(v *string) string {
 	}
 	return "\"" + *v + "\""
 }
+
+// A name ends at its entry's first "=", so a value holding "=" does not
+// make a new name, and the empty name before a leading "=" is a name like
+// any other; entries without "=" name nothing and are all kept, repeats
+// included, as Go keeps them.
+func TestDedupNamesEndAtTheFirstEquals(t *testing.T) {
+	list := []string{"C=x=y", "C=z", "NOEQUALS", "D=1", "NOEQUALS", "D==2", "=a", "=b"}
+	want := []string{"C=x=y", "NOEQUALS", "D=1", "NOEQUALS", "=a"}
+	got := Dedup(list)
+	if !slices.Equal(got, want) {
+		t.Errorf("Dedup = %q, want %q", got, want)
+	}
+	if rep := goReads(t, list); !slices.Equal(got, rep.Environ) {
+		t.Errorf("Dedup = %q\nGo's os.Environ() = %q", got, rep.Environ)
+	}
+}

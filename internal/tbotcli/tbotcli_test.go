@@ -46,3 +46,24 @@ func TestEnvVars(t *testing.T) {
 		t.Errorf("variables %s, %s, %s", EnvDebug, EnvConfigPath, EnvConfigString)
 	}
 }
+
+// Which global flags take a value, as docs/release-lines.md gives them:
+// only the bools have a --no- form, hidden ones included. A short flag
+// is a letter; the flags without one are not found by a NUL.
+func TestTakesValue(t *testing.T) {
+	want := map[string]bool{"debug": false, "config": true, "config-string": true, "fips": false, "insecure": false,
+		"log-format": true, "trace": false, "trace-exporter": true, "mem-profile": true, "cpu-profile": true,
+		"trace-profile": true}
+	for _, f := range GlobalFlags {
+		if f.TakesValue != want[f.Name] {
+			t.Errorf("--%s takes a value: %v, want %v", f.Name, f.TakesValue, want[f.Name])
+		}
+		_, ok := Lookup("--no-" + f.Name)
+		if ok != !want[f.Name] {
+			t.Errorf("Lookup(--no-%s) found %v, want %v", f.Name, ok, !want[f.Name])
+		}
+	}
+	if f, ok := Lookup("-\x00"); ok {
+		t.Errorf("Lookup(-NUL) = %+v, want no global flag", f)
+	}
+}

@@ -216,7 +216,10 @@ func (h *TextHandler) Handle(_ context.Context, r slog.Record) error {
 		Level:     textLevel(r.Level),
 		Component: h.component,
 		Message:   r.Message,
-		Attrs:     h.attrs,
+		// Capped at its length, so that the record's own attributes go
+		// to a new array: appended into h.attrs's spare room, lines
+		// logged at once would write over one another's.
+		Attrs: h.attrs[:len(h.attrs):len(h.attrs)],
 	}
 	componentSet := false
 	r.Attrs(func(a slog.Attr) bool {

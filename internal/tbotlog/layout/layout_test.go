@@ -66,6 +66,7 @@ func TestCaller(t *testing.T) {
 		"/home/u/src/tbot-telemetry/cmd/tbot-telemetry/report.go": "tbot-telemetry/report.go:42",
 		"beforemain/beforemain.go":                                "beforemain/beforemain.go:42",
 		"report.go":                                               "report.go:42",
+		"/tmp/x.go":                                               "tmp/x.go:42",
 	} {
 		if got := Caller(file, 42); got != want {
 			t.Errorf("Caller(%q, 42) = %q, want %q", file, got, want)
@@ -89,5 +90,17 @@ func TestAppendString(t *testing.T) {
 		if got := string(AppendString(nil, in)); got != want {
 			t.Errorf("AppendString(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// Every part of a line that comes from outside (keys, values, the caller)
+// is quoted when it is not printable, so that one entry stays one line;
+// a quoted string keeps its printable non-ASCII as it is.
+func TestAppendTextQuotesEveryPart(t *testing.T) {
+	e := Entry{Level: "INFO", Component: "tbot", Message: "naïve\n",
+		Attrs: []Attr{{Key: "two\nlines", Value: "v"}}, Caller: "dir/we\tird.go:1"}
+	want := `INFO [TBOT]      "naïve\n" "two\nlines":v "dir/we\tird.go:1"` + "\n"
+	if got := string(AppendText(nil, e)); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tbot-telemetry/tbot-telemetry/supervise"
 )
 
 // What real tbot binaries print (13.1.3 and 15.0.0-dev built from source,
@@ -119,5 +121,40 @@ func TestVersionWithinItsShare(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Error("the probe took the whole deadline, leaving the send nothing")
+	}
+}
+
+// tbot is asked in its own environment (the one it is given, not this
+// process's), and its version is found after a banner of warnings well
+// past a line's length.
+func TestVersionEnvironmentAndBanner(t *testing.T) {
+	tbot := fakeTbot(t, `i=0; while [ $i -lt 20 ]; do echo "WARNING: one of the lines tbot may print first."; i=$((i+1)); done
+echo "Teleport v$PROBE_TEST_VERSION git: go1.26.8"`)
+	env := []string{"PATH=/usr/bin:/bin", "PROBE_TEST_VERSION=16.1.0"}
+	if got, err := Version(context.Background(), tbot, "/usr/bin:/bin", env); got != "16.1.0" || err != nil {
+		t.Errorf("got %q, %v; want 16.1.0", got, err)
+	}
+}
+
+// A tbot that cannot be started at all is told apart from one that ran
+// and printed no version; the error names no path.
+func TestVersionOfDidNotRun(t *testing.T) {
+	sup := supervise.New(supervise.Options{})
+	defer sup.Close()
+	missing := filepath.Join(t.TempDir(), "tbot")
+	_, err := VersionOf(context.Background(), sup, missing, "tbot", nil)
+	if err == nil || err.Error() != "tbot version: did not run" {
+		t.Errorf("got %v, want tbot version: did not run", err)
+	}
+}
+
+// A tbot that prints its version and then lingers past the deadline has
+// still said its version: what it printed counts.
+func TestVersionPrintedBeforeTheDeadline(t *testing.T) {
+	tbot := fakeTbot(t, `echo "Teleport v14.3.3 git: go1.26.8"; exec sleep 10`)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if got, err := Version(ctx, tbot, "/usr/bin:/bin", []string{"PATH=/usr/bin:/bin"}); got != "14.3.3" || err != nil {
+		t.Errorf("got %q, %v; want 14.3.3", got, err)
 	}
 }
