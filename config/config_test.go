@@ -558,3 +558,44 @@ func TestArgFileAfterDoubleDash(t *testing.T) {
 	_, err := loadAt(t, "18.2.3", []string{"start", "--", "@" + empty}, nil)
 	wantRefusal(t, "an @file after --", err, UnexpectedArgument)
 }
+
+// A v1 destination's config templates, as tbot 12-13 check them and as the
+// migration of tbot 14 and later does (docs/release-lines.md): the
+// migration takes only the templates of the destination's output type,
+// each once, at most one database format, and no options.
+func TestV1Templates(t *testing.T) {
+	tests := []struct {
+		name, version, extra, configs string
+		accepted                      bool
+	}{
+		{"an application's tls", "18.2.3", "app: grafana", "[tls]", true},
+		{"an application's mongo", "18.2.3", "app: grafana", "[mongo]", false},
+		{"one database format", "18.2.3", "database: {service: pg}", "[tls_cas, mongo]", true},
+		{"two database formats", "18.2.3", "database: {service: pg}", "[mongo, tls]", false},
+		{"a template named twice, migrated", "18.2.3", "", "[identity, identity]", false},
+		{"a template named twice, on 13", "13.1.3", "", "[identity, identity]", true},
+		{"an empty entry passed over", "18.2.3", "", "[~, identity]", true},
+		{"an empty mapping", "18.2.3", "", "[{}]", false},
+		{"ssh_host_cert without principals", "13.1.3", "", "[{ssh_host_cert: {principals: []}}]", false},
+		{"ssh_host_cert with a principal", "13.1.3", "", "[{ssh_host_cert: {principals: [host.example.com]}}]", true},
+		{"options of tls on 13", "13.1.3", "", "[{tls: {ca_cert_type: db}}]", true},
+		{"an unknown CA type of tls on 13", "13.1.3", "", "[{tls: {ca_cert_type: bogus}}]", false},
+		{"options of tls, migrated", "18.2.3", "", "[{tls: {ca_cert_type: db}}]", false},
+		{"ssh_client for an application on 13", "13.1.3", "app: grafana", "[ssh_client]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := "destinations:\n  - directory: /var/lib/bot\n    configs: " + tt.configs + "\n"
+			if tt.extra != "" {
+				file += "    " + tt.extra + "\n"
+			}
+			_, err := loadAt(t, tt.version, []string{"start", "-c", writeTemp(t, "bot.yaml", file)}, nil)
+			if tt.accepted && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !tt.accepted {
+				wantRefusal(t, tt.name, err, BadField)
+			}
+		})
+	}
+}

@@ -79,9 +79,6 @@ type templatesV1 []templateV1
 // UnmarshalYAML reads each entry as tbot does: a name, or a mapping of one
 // name to its options; the cases follow tbot's own, one per shape.
 func (ts *templatesV1) UnmarshalYAML(n *yaml.Node) error {
-	if n.Tag == "!!null" {
-		return nil
-	}
 	if n.Kind != yaml.SequenceNode {
 		return wrongKind(n, "a list")
 	}
