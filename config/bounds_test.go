@@ -29,10 +29,20 @@ func TestFileSizeBound(t *testing.T) {
 	}
 	_, err := loadAt(t, "19.0.0", []string{"start", "-c", over}, nil)
 	wantRefusal(t, "a file one byte over", err, FileTooLarge)
-	// The same bound for a config string, by its decoded size.
-	big := base64.StdEncoding.EncodeToString(make([]byte, MaxFileSize+3))
+	// The same bound for a config string, by its decoded size: 4 MiB
+	// decoded is read (its base64 ends in padding, so the encoded length
+	// alone would say 2 bytes more), one byte more is not.
+	const fourMiB = 4 << 20
+	atString := base64.StdEncoding.EncodeToString([]byte(head + strings.Repeat("x", fourMiB-len(head))))
+	if _, err := loadAt(t, "19.0.0", []string{"start"}, Env{EnvConfigString: atString}); err != nil {
+		t.Errorf("a config string of exactly 4 MiB: %v", err)
+	}
+	overString := base64.StdEncoding.EncodeToString([]byte(head + strings.Repeat("x", fourMiB-len(head)+1)))
+	_, err = loadAt(t, "19.0.0", []string{"start"}, Env{EnvConfigString: overString})
+	wantRefusal(t, "a config string one byte over", err, ConfigStringInvalid)
+	big := base64.StdEncoding.EncodeToString(make([]byte, fourMiB+3))
 	_, err = loadAt(t, "19.0.0", []string{"start"}, Env{EnvConfigString: big})
-	wantRefusal(t, "a config string over the bound", err, ConfigStringInvalid)
+	wantRefusal(t, "a config string far over the bound", err, ConfigStringInvalid)
 }
 
 // tbot's parser follows @file arguments 16 deep, no deeper.

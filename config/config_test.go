@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -597,5 +598,60 @@ func TestV1Templates(t *testing.T) {
 				wantRefusal(t, tt.name, err, BadField)
 			}
 		})
+	}
+}
+
+// The hint for an unrendered template needs a {{ with a }} after it; a
+// file with only one of them is refused without it.
+func TestTemplateHintNeedsBothBraces(t *testing.T) {
+	for content, hinted := range map[string]bool{
+		"version: v2\n# {{ .Values.x }}\noneshot: maybe\n": true,
+		"version: v2\n# {{ left open\noneshot: maybe\n":    false,
+		"version: v2\n# }} {{\noneshot: maybe\n":           false,
+	} {
+		_, err := loadAt(t, "18.0.0", []string{"start", "-c", writeTemp(t, "bot.yaml", content)}, nil)
+		wantRefusal(t, content, err, WrongType)
+		if got := err != nil && strings.Contains(err.Error(), "unrendered template"); got != hinted {
+			t.Errorf("%q: hinted %v, want %v (%v)", content, got, hinted, err)
+		}
+	}
+}
+
+// tbot 12-13 decode a v1 file strictly, nested blocks too: an unknown
+// key of storage or of a destination's database is refused there, and
+// taken by 14-18, which migrate v1 files leniently.
+func TestStrictV1NestedKeys(t *testing.T) {
+	for name, file := range map[string]string{
+		"storage":  "storage:\n  directory: /var/lib/bot\n  colour: blue\n",
+		"database": "destinations:\n  - directory: /var/lib/bot\n    database:\n      service: pg\n      colour: blue\n",
+	} {
+		_, err := loadAt(t, "13.1.3", []string{"start", "-c", writeTemp(t, "bot.yaml", file)}, nil)
+		var r *Refusal
+		if !errors.As(err, &r) || r.Reason != UnknownKey || r.Subject != "colour" {
+			t.Errorf("%s on 13.1.3: got %v, want the unknown key colour refused", name, err)
+		}
+		if _, err := loadAt(t, "16.0.0", []string{"start", "-c", writeTemp(t, "bot.yaml", file)}, nil); err != nil {
+			t.Errorf("%s on 16.0.0: %v", name, err)
+		}
+	}
+}
+
+// What the system says when a file cannot be read, put in tbot's words:
+// a permission error is never said to be a missing file (root, which runs
+// the tests, reads any file, so the error is made here).
+func TestDescribeFSError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want Reason
+	}{
+		{&fs.PathError{Op: "open", Path: "bot.yaml", Err: syscall.ENOENT}, FileMissing},
+		{&fs.PathError{Op: "open", Path: "bot.yaml", Err: syscall.EACCES}, FilePermission},
+		{&fs.PathError{Op: "open", Path: "bot.yaml", Err: syscall.EPERM}, FilePermission},
+		{&fs.PathError{Op: "open", Path: "bot.yaml", Err: syscall.ELOOP}, FileNotRegular},
+		{&fs.PathError{Op: "read", Path: "bot.yaml", Err: syscall.EIO}, FileUnreadable},
+	} {
+		if got := describeFSError(tt.err); got.Reason != tt.want {
+			t.Errorf("%v: reason %d, want %d", tt.err, got.Reason, tt.want)
+		}
 	}
 }

@@ -76,12 +76,19 @@ func describeFSError(err error) *Refusal {
 // decodeConfigString decodes tbot's --config-string (TBOT_CONFIG): standard,
 // padded base64 of the YAML.
 func decodeConfigString(s string) ([]byte, error) {
-	if base64.StdEncoding.DecodedLen(len(s)) > MaxFileSize {
-		return nil, refuse(ConfigStringInvalid, "").with("larger than " + maxFileSizeWords())
+	// DecodedLen counts the padding too (up to 2 bytes more than decoded):
+	// it only keeps a string far over the bound from being decoded, and the
+	// decoded size is what is held to the bound, as a file's is.
+	tooLarge := refuse(ConfigStringInvalid, "").with("larger than " + maxFileSizeWords())
+	if base64.StdEncoding.DecodedLen(len(s)) > MaxFileSize+2 {
+		return nil, tooLarge
 	}
 	data, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, refuse(ConfigStringInvalid, "").with("not valid base64")
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooLarge
 	}
 	return data, nil
 }
