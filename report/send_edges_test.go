@@ -183,3 +183,49 @@ func TestSendRetriesAnAnswerCutOff(t *testing.T) {
 		t.Errorf("%d events reached the service, want 1", len(svc.Events()))
 	}
 }
+
+// A server's own message is passed on as it was sent when nothing in it
+// needs cleaning: a deadline_exceeded of the server's is its, not the local
+// deadline; a message of exactly the bound is whole; junk before it is
+// trimmed, not turned into a space.
+func TestSendServerMessagesAsSent(t *testing.T) {
+	eighty := "the event was refused because the bot instance is not known to this cluster now."
+	if len(eighty) != 80 {
+		t.Fatalf("the message of the bound is %d bytes, want 80", len(eighty))
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"the server's deadline", connect.NewError(connect.CodeDeadlineExceeded, errors.New("backend took too long")),
+			"deadline_exceeded: backend took too long"},
+		{"exactly the bound", connect.NewError(connect.CodeInvalidArgument, errors.New(eighty)), "invalid_argument: " + eighty},
+		{"junk first", connect.NewError(connect.CodeInvalidArgument, errors.New("\r\n\x1b refused")), "invalid_argument: refused"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := testsupport.StartService(t, tt.err, tt.err)
+			res := send(t, svc.URL, nil, 10*time.Second)
+			wantError(t, res.err, tt.want)
+			if n := len(svc.Requests()); n != 1 {
+				t.Errorf("%d requests, want 1 (no retry)", n)
+			}
+		})
+	}
+}
+
+// With no Client, Send builds its own from Getenv: the proxy it names is
+// used (and nothing is looked up in DNS, which cannot resolve .invalid).
+func TestSendBuildsItsClientFromGetenv(t *testing.T) {
+	proxy := testsupport.StartService(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	env := testEnv{"HTTP_PROXY": "http://" + proxy.Listener.Addr().String()}
+	err := Send(ctx, SendOptions{Endpoint: "http://telemetry.invalid", Getenv: env.get}, testsupport.Event())
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if reqs := proxy.Requests(); len(reqs) != 1 || reqs[0].Host != "telemetry.invalid" {
+		t.Errorf("the proxy got %d requests, want the one for telemetry.invalid", len(reqs))
+	}
+}

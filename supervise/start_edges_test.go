@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -73,5 +74,15 @@ func TestFailedStartLeaksNoPipes(t *testing.T) {
 	// descriptors of the runtime's own may come and go meanwhile.
 	if after := openFiles(t); after-before > starts/2 {
 		t.Errorf("%d descriptors open after %d failed starts, %d before", after, starts, before)
+	}
+}
+
+// wait4 reports only ended children to the Supervisor, but a status that is
+// neither an exit nor a death by signal (here, as the kernel encodes a
+// child stopped by SIGSTOP) must still read as a failure, never a success.
+func TestExitCodeOfAnUnendedStatusIsAFailure(t *testing.T) {
+	stopped := Status{wait: syscall.WaitStatus(0x137f)}
+	if got := stopped.ExitCode(); got != 1 {
+		t.Errorf("ExitCode of a stopped status = %d, want 1", got)
 	}
 }
