@@ -229,3 +229,34 @@ func TestSendBuildsItsClientFromGetenv(t *testing.T) {
 		t.Errorf("the proxy got %d requests, want the one for telemetry.invalid", len(reqs))
 	}
 }
+
+// A server's message that could name an address (userinfo, a URL, an IPv6
+// address) or repeat a part of the endpoint (its path, its user in another
+// case) is withheld.
+func TestSendWithholdsAddressesAndTheEndpoint(t *testing.T) {
+	for _, tt := range []struct {
+		name, message, path, user string
+	}{
+		{name: "userinfo", message: "ask admin@reporting for access"},
+		{name: "url", message: "see https://status.example for updates"},
+		{name: "ipv6", message: "upstream fe80::1 refused the event"},
+		{name: "the endpoint's path", message: "tenant mkr-tenant-7 is unknown", path: "/mkr-tenant-7"},
+		{name: "the endpoint's user, in another case", message: "mkr-bot may not send", user: "Mkr-Bot"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			refusal := connect.NewError(connect.CodePermissionDenied, errors.New(tt.message))
+			svc := testsupport.NewRecorder(refusal, refusal)
+			var h http.Handler = svc.Handler()
+			if tt.path != "" {
+				h = http.StripPrefix(tt.path, h)
+			}
+			srv := testsupport.StartServer(t, h)
+			endpoint := srv.URL + tt.path
+			if tt.user != "" {
+				endpoint = strings.Replace(endpoint, "http://", "http://"+tt.user+"@", 1)
+			}
+			res := send(t, endpoint, nil, 10*time.Second)
+			wantError(t, res.err, "permission_denied: server message withheld")
+		})
+	}
+}
