@@ -260,3 +260,13 @@ func TestSendWithholdsAddressesAndTheEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// socks5h, where the proxy resolves the name, is a proxy scheme as Go's own
+// client takes it.
+func TestProxySOCKS5h(t *testing.T) {
+	p := newProxyResolver(testEnv{"HTTPS_PROXY": "socks5h://127.0.0.1:1080"}.get)
+	got, err := p.proxyFor(&url.URL{Scheme: "https", Host: "telemetry.example"})
+	if err != nil || got == nil || got.String() != "socks5h://127.0.0.1:1080" {
+		t.Errorf("proxy %v, %v; want socks5h://127.0.0.1:1080", got, err)
+	}
+}

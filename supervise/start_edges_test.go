@@ -86,3 +86,26 @@ func TestExitCodeOfAnUnendedStatusIsAFailure(t *testing.T) {
 		t.Errorf("ExitCode of a stopped status = %d, want 1", got)
 	}
 }
+
+// A Command's own WaitDelay is how long output still flows after the child
+// ends: what a process it left behind writes within it is kept. The leftover
+// writes half a second after the child's end, far past DefaultWaitDelay and
+// far within the 20 s given here.
+func TestWaitDelayOfTheCommand(t *testing.T) {
+	sup := New(Options{})
+	defer sup.Close()
+	var out bytes.Buffer
+	cmd := shell(`(sleep 0.5; echo late) & echo early`)
+	cmd.Stdout = &out
+	cmd.WaitDelay = testBound
+	p, err := sup.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := waitBounded(t, p); st.ExitCode() != 0 {
+		t.Errorf("child: %v", st)
+	}
+	if out.String() != "early\nlate\n" {
+		t.Errorf("output %q, want the leftover's line too", out.String())
+	}
+}
