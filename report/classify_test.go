@@ -174,6 +174,7 @@ func TestClassifyTransport(t *testing.T) {
 		{wrap(dial(os.NewSyscallError("connect", syscall.ECONNREFUSED))), "unavailable: connection refused", true},
 		{wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), "unavailable: connection reset", true},
 		{wrap(dial(os.NewSyscallError("connect", syscall.ENETUNREACH))), "unavailable: network unreachable", true},
+		{wrap(dial(os.NewSyscallError("connect", syscall.EHOSTUNREACH))), "unavailable: network unreachable", true},
 		{wrap(dial(&net.DNSError{Err: "no such host", Name: "mkr-host.example", IsNotFound: true})), "unavailable: dns lookup failed", false},
 		{wrap(dial(&net.DNSError{Err: "server misbehaving", Name: "mkr-host.example", IsTemporary: true})), "unavailable: dns lookup failed", true},
 		{wrap(&net.OpError{Op: "proxyconnect", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "unavailable: proxy connection failed", true},
@@ -182,6 +183,10 @@ func TestClassifyTransport(t *testing.T) {
 		{wrap(&net.OpError{Op: "remote error", Err: errors.New("tls: protocol version not supported")}), "unknown: tls handshake failed", false},
 		{wrap(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), "unknown: tls handshake failed", false},
 		{wrap(io.ErrUnexpectedEOF), "unavailable: connection closed without an answer", true},
+		{wrap(io.EOF), "unavailable: connection closed without an answer", true},
+		// A failure connect-go did not call unavailable keeps its code and
+		// is not retried.
+		{connect.NewError(connect.CodeInternal, &url.Error{Op: "Post", URL: secretURL, Err: errors.New("something new")}), "internal: request failed", false},
 		{wrap(errProxySetting), "unknown: proxy setting is not a valid url", false},
 		{wrap(errors.New("something new about " + secretURL)), "unavailable: connection failed", true},
 		{connect.NewError(connect.CodeDeadlineExceeded, wrap(context.DeadlineExceeded)), "deadline_exceeded: no answer within the deadline", false},

@@ -41,6 +41,7 @@ func TestEndpointPrecedence(t *testing.T) {
 func TestSendMalformedEndpoint(t *testing.T) {
 	tests := map[string]string{
 		"":                             "invalid_argument: endpoint is empty",
+		"   ":                          "invalid_argument: endpoint is empty",
 		"://mkr-no-scheme":             "invalid_argument: endpoint is not a valid url",
 		"http://mkr host/":             "invalid_argument: endpoint is not a valid url",
 		"http://mkr-host:notaport":     "invalid_argument: endpoint is not a valid url",

@@ -42,6 +42,9 @@ type helperReport struct {
 	ZombiesLeft    int // children that ended and were never collected
 	OrphansReaped  int
 	SignalAfterEnd string
+	// WaitAfterClose is what Wait said of a child still running when the
+	// Supervisor closed.
+	WaitAfterClose string
 }
 
 func runReaperHelper(t *testing.T, mode string) helperReport {
@@ -83,6 +86,10 @@ func TestReaperOwnsAllWaiting(t *testing.T) {
 	}
 	if rep.SignalAfterEnd != os.ErrProcessDone.Error() {
 		t.Errorf("signal after the end: %q, want ErrProcessDone", rep.SignalAfterEnd)
+	}
+	// Its end will never be known: that is an error, never a clean exit.
+	if rep.WaitAfterClose != "supervisor closed before the child ended" {
+		t.Errorf("wait for a child still running at Close: %q, want the supervisor closed", rep.WaitAfterClose)
 	}
 }
 
@@ -202,10 +209,29 @@ func reaperHelper(mode string) int {
 		time.Sleep(20 * time.Millisecond)
 	}
 	rep.OrphansReaped = sup.OrphansReaped()
+	if mode == "reap" {
+		rep.WaitAfterClose = waitAfterClose(sup, env)
+	}
 	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
 		return 2
 	}
 	return 0
+}
+
+// waitAfterClose starts a child that outlives sup, closes sup and says what
+// Wait then returns.
+func waitAfterClose(sup *Supervisor, env []string) string {
+	p, err := sup.Start(&Command{Path: "/bin/sh", Args: []string{"sh", "-c", "exec sleep 30"}, Env: env})
+	if err != nil {
+		return "start: " + err.Error()
+	}
+	defer syscall.Kill(p.Pid(), syscall.SIGKILL)
+	sup.Close()
+	st, err := waitAtMost(p, 10*time.Second)
+	if err != nil {
+		return err.Error()
+	}
+	return "no error, " + st.String()
 }
 
 // waitAtMost is Wait, bounded: a status that went to the wrong waiter never

@@ -431,28 +431,30 @@ func TestCatchReceivesForwardedSignals(t *testing.T) {
 	}
 }
 
-// Started with SIGHUP ignored (nohup, a background job), Catch leaves it
-// ignored instead of catching it: a SIGHUP then neither reaches the catcher
-// nor ends the process. Checked in a copy of this test binary started that
-// way (see catchHelper).
+// Started with SIGHUP and SIGINT ignored (nohup, a background job of a
+// shell without job control), Catch leaves them ignored instead of catching
+// them: they then neither reach the catcher nor end the process. Checked in
+// a copy of this test binary started that way (see catchHelper).
 func TestCatchLeavesAnIgnoredSIGHUPIgnored(t *testing.T) {
 	testsupport.SkipIfInheritedIgnored(t, syscall.SIGUSR2)
 	ctx, cancel := context.WithTimeout(context.Background(), testBound)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `trap '' HUP; exec "$0" "$@"`, os.Args[0], "-test.run=^$")
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `trap '' HUP INT; exec "$0" "$@"`, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=nohup", "GORACE=atexit_sleep_ms=0") // no -race second at exit
 	out, err := cmd.CombinedOutput()
 	if err != nil || string(out) != "first caught: user defined signal 2\n" {
-		t.Errorf("the helper said %q (%v), want SIGUSR2 caught first and SIGHUP not at all", out, err)
+		t.Errorf("the helper said %q (%v), want SIGUSR2 caught first and SIGHUP, SIGINT not at all", out, err)
 	}
 }
 
-// catchHelper runs in a process started with SIGHUP ignored: it catches,
-// sends itself SIGHUP and then SIGUSR2, and says which it caught first.
+// catchHelper runs in a process started with SIGHUP and SIGINT ignored: it
+// catches, sends itself SIGHUP, SIGINT and then SIGUSR2, and says which it
+// caught first.
 func catchHelper() int {
 	c := Catch()
 	defer c.Stop()
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
 	syscall.Kill(os.Getpid(), syscall.SIGUSR2)
 	select {
 	case sig := <-c.C():

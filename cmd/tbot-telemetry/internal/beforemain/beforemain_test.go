@@ -37,6 +37,7 @@ func TestChooseTakesOnlyWhatMainWouldDoTheSame(t *testing.T) {
 		{"exec of no PROGRAM", []string{"exec", "--"}, off, nil},
 		{"exec of nothing", []string{"exec"}, off, nil},
 		{"exec of an empty PROGRAM", []string{"exec", "--", ""}, off, nil},
+		{"exec of an empty PROGRAM without --", []string{"exec", ""}, off, nil},
 		{"a global flag first", []string{"--help", "exec", "--", "tbot"}, off, nil},
 		{"collect", []string{"collect"}, off, nil},
 		{"version", []string{"version"}, off, nil},

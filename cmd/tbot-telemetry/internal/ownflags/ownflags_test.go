@@ -222,6 +222,7 @@ func TestEndpointHasScheme(t *testing.T) {
 		"http://127.0.0.1:8080":                   true,
 		"https://reporting-tbot.teleportinfra.sh": true,
 		"HTTPS://example.com":                     true,
+		"http://":                                 true, // the scheme is there; the rest is the send's to judge
 		"127.0.0.1:18080":                         false,
 		"localhost:8080":                          false,
 		"ftp://example.com":                       false,
