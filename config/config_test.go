@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tbot-telemetry/tbot-telemetry/release"
 )
@@ -414,7 +415,17 @@ func TestSpecialFiles(t *testing.T) {
 		{filepath.Join(dir, "missing.yaml"), "config file does not exist"},
 	}
 	for _, tt := range tests {
-		_, err := load(t, []string{"start", "-c", tt.path}, nil)
+		// Bounded: opening a FIFO waits for a writer, and reading
+		// /dev/zero never ends, so a file that is not looked at first
+		// would hang the start.
+		done := make(chan error, 1)
+		go func() { _, err := load(t, []string{"start", "-c", tt.path}, nil); done <- err }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: still reading after 10 s", filepath.Base(tt.path))
+		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want %q", filepath.Base(tt.path), err, tt.want)
 		}
