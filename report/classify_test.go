@@ -14,7 +14,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -27,13 +26,11 @@ import (
 // The generated handler answers a refusal with 400 and a Connect JSON body;
 // so does a server that is not connect-go. Either is final.
 func TestSendConnectJSONError400(t *testing.T) {
-	var calls atomic.Int64
-	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+	srv, calls := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"code":"invalid_argument","message":"event has no start"}`)
-	}))
+	})
 	res := send(t, srv.URL, nil, 10*time.Second)
 	wantError(t, res.err, "invalid_argument: event has no start")
 	if calls.Load() != 1 {
@@ -45,13 +42,11 @@ func TestSendConnectJSONError400(t *testing.T) {
 // send fails with a phrase, not the page, and within the deadline.
 func TestSendProxyHTML502(t *testing.T) {
 	t.Parallel() // it retries until its deadline, beside the other tests
-	var calls atomic.Int64
-	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+	srv, calls := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1><p>upstream 10.0.0.7 unreachable</p></body></html>")
-	}))
+	})
 	const deadline = 1500 * time.Millisecond
 	started := time.Now()
 	res := send(t, srv.URL, nil, deadline)
@@ -89,11 +84,9 @@ func TestSendRedirectNotFollowed(t *testing.T) {
 	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			target := testsupport.StartService(t)
-			var calls atomic.Int64
-			srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				calls.Add(1)
+			srv, calls := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, target.URL+r.URL.Path, status)
-			}))
+			})
 			res := send(t, srv.URL, nil, 10*time.Second)
 			wantError(t, res.err, "unknown: redirect not followed (http status "+strconv.Itoa(status)+")")
 			if target.Connections() != 0 || len(target.Requests()) != 0 {
@@ -145,11 +138,9 @@ func TestSendOversizedResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int64
-			srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				calls.Add(1)
+			srv, calls := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 				tt.handler(w, r)
-			}))
+			})
 			res := send(t, srv.URL, nil, 10*time.Second)
 			wantError(t, res.err, "resource_exhausted: response too large")
 			if calls.Load() != 1 {

@@ -51,11 +51,9 @@ func (h cancelOnRetry) Handle(_ context.Context, r slog.Record) error {
 // A send canceled while it waits to retry stops there: no further attempt,
 // and the error is the service's, which is what went wrong, not the cancel.
 func TestSendCanceledDuringBackoff(t *testing.T) {
-	var calls atomic.Int64
-	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+	srv, calls := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
-	}))
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	logger := slog.New(cancelOnRetry{Handler: slog.DiscardHandler, cancel: cancel})
@@ -69,13 +67,11 @@ func TestSendCanceledDuringBackoff(t *testing.T) {
 // A plain 400 (not a Connect error) is final and named by its status; it is
 // no redirect.
 func TestSendPlain400(t *testing.T) {
-	var calls atomic.Int64
-	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+	srv, calls := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadRequest)
 		w.Write([]byte("<html><body>400 Bad Request</body></html>"))
-	}))
+	})
 	res := send(t, srv.URL, nil, 10*time.Second)
 	// The Connect protocol maps HTTP 400 to internal.
 	wantError(t, res.err, "internal: http status 400")

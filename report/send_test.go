@@ -364,3 +364,15 @@ func TestSendDoesNotRetryRefusals(t *testing.T) {
 		})
 	}
 }
+
+// countingServer serves handler on loopback and counts the requests it
+// was given, for the tests that say how many attempts a send made.
+func countingServer(t *testing.T, handler http.HandlerFunc) (*testsupport.Server, *atomic.Int64) {
+	t.Helper()
+	var calls atomic.Int64
+	srv := testsupport.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		handler(w, r)
+	}))
+	return srv, &calls
+}
