@@ -54,26 +54,6 @@ func serveWith(t *testing.T, receiver *collect.Receiver, serve collect.ServeOpti
 	return scheme + ln.Addr().String()
 }
 
-// gathered is every sample of reg, by name and label values.
-func gathered(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			name := f.GetName()
-			for _, l := range m.GetLabel() {
-				name += "/" + l.GetValue()
-			}
-			out[name] = m.GetCounter().GetValue()
-		}
-	}
-	return out
-}
-
 // Each request is counted as received, each refusal by its reason (those
 // Connect refuses before the service included), each line written; the
 // refusals are logged once, then summarised with their count.
@@ -112,7 +92,7 @@ func TestRefusalsAreCountedAndSummarised(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	got := gathered(t, reg)
+	got := testsupport.Samples(t, reg)
 	for name, want := range map[string]float64{
 		"tbot_collect_events_received_total":             7,
 		"tbot_collect_events_written_total":              2,
@@ -156,7 +136,7 @@ func TestWriteFailuresAreCountedAndSummarised(t *testing.T) {
 	if n := receiver.Written(); n != 0 {
 		t.Errorf("Written = %d, want 0", n)
 	}
-	if got := gathered(t, reg)["tbot_collect_events_refused_total/unwritable"]; got != 5 {
+	if got := testsupport.Samples(t, reg)["tbot_collect_events_refused_total/unwritable"]; got != 5 {
 		t.Errorf("unwritable = %v, want 5", got)
 	}
 	if n := strings.Count(logs.String(), "Could not record an event."); n != 1 {

@@ -19,34 +19,6 @@ import (
 	"github.com/tbot-telemetry/tbot-telemetry/internal/testsupport"
 )
 
-// samples is every sample of reg by name and label values: a counter's or
-// a gauge's value, a histogram's count.
-func samples(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			name := f.GetName()
-			for _, l := range m.GetLabel() {
-				name += "/" + l.GetValue()
-			}
-			switch {
-			case m.GetCounter() != nil:
-				out[name] = m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[name] = m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[name] = float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
-}
-
 // Each outcome of a request to PostHog is timed under its name, each line
 // forwarded, skipped or dead-lettered is counted, and the backlog gauges
 // read the queue at each scrape. PostHog is down at first, then refuses
@@ -77,7 +49,7 @@ func TestMetrics(t *testing.T) {
 		size += int64(len(l))
 	}
 	size += int64(len("not an event\n"))
-	if got := samples(t, reg); got["tbot_collect_backlog_bytes"] != float64(size) || got["tbot_collect_backlog_lines"] != 5 {
+	if got := testsupport.Samples(t, reg); got["tbot_collect_backlog_bytes"] != float64(size) || got["tbot_collect_backlog_lines"] != 5 {
 		t.Errorf("backlog %v bytes, %v lines before forwarding; want %d and 5", got["tbot_collect_backlog_bytes"], got["tbot_collect_backlog_lines"], size)
 	}
 
@@ -127,10 +99,10 @@ func TestMetrics(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("still waiting: %v", samples(t, reg))
+			t.Fatalf("still waiting: %v", testsupport.Samples(t, reg))
 		}
 	}
-	got := samples(t, reg)
+	got := testsupport.Samples(t, reg)
 	for name, want := range map[string]float64{
 		"tbot_collect_events_forwarded_total":                       3,
 		"tbot_collect_lines_skipped_total":                          1,
@@ -154,9 +126,9 @@ func TestMetrics(t *testing.T) {
 // waitSample waits until the sample name is at least 1.
 func waitSample(t *testing.T, reg *prometheus.Registry, name string) {
 	t.Helper()
-	for deadline := time.Now().Add(bound); samples(t, reg)[name] < 1; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(bound); testsupport.Samples(t, reg)[name] < 1; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s never came: %v", name, samples(t, reg))
+			t.Fatalf("%s never came: %v", name, testsupport.Samples(t, reg))
 		}
 	}
 }

@@ -183,9 +183,8 @@ func modes(types map[string]*ServiceType) []*Mode {
 		u.Required = true
 		return u
 	}
-	// The flag groups the modes share (lib/tbot/cli; which are required is
-	// read from the newest generated reference,
-	// docs/pages/reference/cli/tbot.mdx).
+	// The flag groups the modes share; which are required, and since when,
+	// is in docs/release-lines.md ("Not known exactly, and the side chosen").
 	destination := []FlagUse{required(FlagDestination, "destination"), use(FlagReaderUser, ""), use(FlagReaderGroup, "")}
 	selectorOne := []FlagUse{use(flagNameSelector, "selector.name"), use(flagLabelSelector, "selector.labels")}
 	selectorList := []FlagUse{use(flagNameSelector, "selectors[].name"), use(flagLabelSelector, "selectors[].labels")}

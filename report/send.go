@@ -51,10 +51,11 @@ type SendError struct {
 func (e *SendError) Error() string { return e.Code.String() + ": " + e.Reason }
 
 // Send posts the event to the endpoint over Connect (binary proto, as tbot
-// sends it). ctx carries the one deadline, deadline.Default when it has none,
-// which covers DNS, connecting, TLS, the call and its retries: an unavailable service is asked again, with
-// jittered exponential backoff and the very same event, while the deadline
-// leaves room for another attempt. Any error it returns is a *SendError.
+// sends it). ctx carries the one deadline (deadline.Default when it has
+// none), which covers DNS, connecting, TLS, the call and its retries: an
+// unavailable service is asked again, with jittered exponential backoff and
+// the very same event, while the deadline leaves room for another attempt.
+// Any error it returns is a *SendError.
 func Send(ctx context.Context, opts SendOptions, req *prehogv1alpha.SubmitTbotEventRequest) error {
 	log := opts.Logger
 	if log == nil {

@@ -79,6 +79,7 @@ func newSystem() *system {
 type eventFlags struct {
 	ownflags.Values
 	deadline time.Duration // from Values.Timeout, once validated
+	pid      int           // from Values.PID, once validated
 	// given holds the flags given on the command line, by name.
 	given map[string]*bool
 }

@@ -20,9 +20,11 @@ func validatePID(f *eventFlags, tbotArgs []string) *misuse {
 	if f.PID == "" {
 		return nil
 	}
-	if pid, err := strconv.Atoi(f.PID); err != nil || pid <= 0 {
+	pid, err := strconv.Atoi(f.PID)
+	if err != nil || pid <= 0 {
 		return &misuse{flag: "--pid", value: f.PID, problem: "--pid is not a process ID.", hint: "a number above zero, such as systemd's $MAINPID"}
 	}
+	f.pid = pid
 	if len(tbotArgs) > 0 {
 		return &misuse{flag: "--pid", problem: "--pid reads tbot's arguments from the process; give no tbot arguments with it."}
 	}
@@ -40,12 +42,11 @@ func validatePID(f *eventFlags, tbotArgs []string) *misuse {
 // this program's own flags: tbot's are not known before its process is
 // read, and nothing is read when telemetry is off.
 func runReportPID(ctx context.Context, sys *system, flags *eventFlags) error {
-	pid, _ := strconv.Atoi(flags.PID) // validatePID has checked it
 	log := flags.logger(sys, nil)
 	ctx, cancel := context.WithTimeout(ctx, flags.deadline)
 	defer cancel()
 	err := deliverWith(ctx, sys, log, flags, optin.Decide(sys.env.Get), func(ctx context.Context) (*prehogv1alpha.SubmitTbotEventRequest, error) {
-		return attachedEvent(ctx, sys, log, flags, pid)
+		return attachedEvent(ctx, sys, log, flags, flags.pid)
 	})
 	return flags.failure(err)
 }
